@@ -1,0 +1,32 @@
+# The two commands: `make run` (the product: web on $PORT plus a Celery worker) and `make test` (the suite).
+# Both create .venv from the pinned requirements on first use and honour PORT, DATABASE_URL, REDIS_URL, DATA_DIR.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test migrate clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+run: $(VENV)/.runtime-installed
+	./bin/run
+
+test: $(VENV)/.dev-installed
+	./bin/test $(ARGS)
+
+migrate: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+
+clean-venv:
+	rm -rf $(VENV)
