@@ -226,3 +226,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Plugins: where packages are unpacked and the marketplace to install from (empty = marketplace disabled).
+PLUGIN_MARKETPLACE_URL = os.environ.get("MARKETPLACE_URL", "").strip()

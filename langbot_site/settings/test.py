@@ -9,3 +9,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Keep test tasks apart from any `make run` instance sharing the same Redis.
+CELERY_TASK_DEFAULT_QUEUE = "langbot-test"
