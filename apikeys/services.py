@@ -128,9 +128,10 @@ def record_key_use(key: APIKey) -> None:
     if key.last_used_at is not None and now - key.last_used_at < interval:
         return
     try:
-        APIKey.objects.filter(pk=key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - interval)
-        ).update(last_used_at=now)
+        with transaction.atomic():  # a savepoint: a failure here must not poison an enclosing transaction
+            APIKey.objects.filter(pk=key.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - interval)
+            ).update(last_used_at=now)
         key.last_used_at = now
     except DatabaseError as exc:
         logger.warning("Could not record use of API key id=%s: %s", key.pk, exc)

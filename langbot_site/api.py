@@ -15,7 +15,6 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger("langbot.api")
 
@@ -102,6 +101,9 @@ def _translate(exc):
 
 
 def envelope_exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the renderer classes from this module at import time.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     exc = _translate(exc)
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = NO_CREDENTIALS_MSG

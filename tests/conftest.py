@@ -18,6 +18,16 @@ ADMIN_PASSWORD = "correct-horse-battery-42"
 CREDENTIAL_KINDS = ("x-api-key", "bearer-key", "bearer-token")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

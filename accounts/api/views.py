@@ -18,6 +18,9 @@ class PublicAPIView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # so a failed login is 401, as for every other credential failure
+
 
 @extend_schema(tags=["User"])
 class InitView(PublicAPIView):
