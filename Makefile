@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test migrate clean-venv
+.PHONY: run run-production test migrate clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.runtime-installed
 	./bin/run
+
+# Production settings: SECRET_KEY required; use with DATABASE_URL (PostgreSQL) and REDIS_URL.
+run-production: $(VENV)/.runtime-installed
+	./bin/run --production
 
 test: $(VENV)/.dev-installed
 	./bin/test $(ARGS)
