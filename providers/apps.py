@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ProvidersConfig(AppConfig):
     name = "providers"
     verbose_name = "Providers and models"
+
+    def ready(self):
+        from . import crypto  # noqa: F401  (connects the setting_changed receiver)
+        from .requesters.registry import get_registry
+
+        get_registry()  # a broken requester manifest stops start-up here, naming the file
