@@ -63,6 +63,15 @@ def model_data(model, *, provider: dict | None = None) -> dict:
 # --- input ---------------------------------------------------------------------------------------------------------
 
 
+class TextField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text: a wrong type is a 400."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _ReadOnlyEcho(serializers.Serializer):
     """Fields a client may send back unchanged from an object it received; they are ignored."""
 
@@ -73,7 +82,7 @@ class _ReadOnlyEcho(serializers.Serializer):
 
 def _api_keys_field():
     return serializers.ListField(
-        child=serializers.CharField(max_length=MAX_KEY_LENGTH, allow_blank=True, trim_whitespace=True),
+        child=TextField(max_length=MAX_KEY_LENGTH, allow_blank=True, trim_whitespace=True),
         max_length=MAX_API_KEYS,
         required=False,
         allow_null=True,
@@ -81,9 +90,9 @@ def _api_keys_field():
 
 
 class ProviderInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
-    name = serializers.CharField(max_length=255)
-    requester = serializers.CharField(max_length=64)
-    base_url = serializers.CharField(max_length=2048, required=False, allow_blank=True, allow_null=True)
+    name = TextField(max_length=255)
+    requester = TextField(max_length=64)
+    base_url = TextField(max_length=2048, required=False, allow_blank=True, allow_null=True)
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     llm_count = serializers.ReadOnlyField()
@@ -94,9 +103,9 @@ class ProviderInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
 class ProviderConnectionSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     """The provider carried by an unsaved-model test: what is needed to reach the upstream."""
 
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    requester = serializers.CharField(max_length=64)
-    base_url = serializers.CharField(max_length=2048, required=False, allow_blank=True, allow_null=True)
+    name = TextField(max_length=255, required=False, allow_blank=True)
+    requester = TextField(max_length=64)
+    base_url = TextField(max_length=2048, required=False, allow_blank=True, allow_null=True)
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     uuid = serializers.UUIDField(required=False, allow_null=True)  # lets masked keys resolve to the stored ones
@@ -106,7 +115,7 @@ class ProviderConnectionSerializer(StrictFieldsMixin, _ReadOnlyEcho):
 
 
 class ModelInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
-    name = serializers.CharField(max_length=255)
+    name = TextField(max_length=255)
     provider_uuid = serializers.UUIDField()
     abilities = serializers.ListField(child=serializers.ChoiceField(choices=ABILITIES), max_length=16, required=False)
     context_length = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False, allow_null=True)
