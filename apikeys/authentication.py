@@ -60,12 +60,19 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key (lbk_…) or a user token from POST /api/v1/user/auth",
+}
+
+
 class APIKeyHeaderScheme(OpenApiAuthenticationExtension):
+    """`X-API-Key`. The `Authorization: Bearer lbk_…` style shares the BearerAuth scheme with user tokens
+    (documented by accounts.authentication): Swagger's Authorize then offers either header."""
+
     target_class = "apikeys.authentication.APIKeyAuthentication"
-    name = ["ApiKeyAuth", "BearerAuth"]
+    name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):
-        return [
-            {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key: lbk_…"},
-            {"type": "http", "scheme": "bearer", "description": "An API key (lbk_…) or a user token from /user/auth"},
-        ]
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key: lbk_…"}

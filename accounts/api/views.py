@@ -1,6 +1,6 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,13 +22,18 @@ class PublicAPIView(APIView):
         return 'Bearer realm="api"'  # so a failed login is 401, as for every other credential failure
 
 
+TOKEN_RESPONSE = inline_serializer("Token", {"token": serializers.CharField()})
+
+
 @extend_schema(tags=["User"])
 class InitView(PublicAPIView):
     serializer_class = CredentialsSerializer
 
+    @extend_schema(responses=inline_serializer("InitStatus", {"initialized": serializers.BooleanField()}))
     def get(self, request):
         return Response({"initialized": services.is_initialized()})
 
+    @extend_schema(responses={200: None})
     def post(self, request):
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -44,6 +49,7 @@ class AuthView(PublicAPIView):
     serializer_class = CredentialsSerializer
     throttle_classes = (LoginIPThrottle, LoginUserThrottle)
 
+    @extend_schema(responses=TOKEN_RESPONSE)
     def post(self, request):
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -57,6 +63,7 @@ class AuthView(PublicAPIView):
 class CheckTokenView(APIView):
     permission_classes = (IsPerson,)
 
+    @extend_schema(responses=TOKEN_RESPONSE)
     def get(self, request):
         return Response({"token": services.issue_token(request.user)})
 
@@ -66,6 +73,7 @@ class ChangePasswordView(APIView):
     permission_classes = (IsPerson,)
     serializer_class = ChangePasswordSerializer
 
+    @extend_schema(responses={200: None})
     def post(self, request):
         serializer = ChangePasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -80,6 +88,9 @@ class ChangePasswordView(APIView):
 class UserInfoView(APIView):
     permission_classes = (IsPerson,)
 
+    @extend_schema(
+        responses=inline_serializer("UserInfo", {"user": serializers.CharField(), "is_superuser": serializers.BooleanField()})
+    )
     def get(self, request):
         user = request.user
         return Response({"user": user.email or user.get_username(), "is_superuser": user.is_superuser})
@@ -87,6 +98,17 @@ class UserInfoView(APIView):
 
 @extend_schema(tags=["System"])
 class SystemInfoView(PublicAPIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "SystemInfo",
+            {
+                "version": serializers.CharField(),
+                "debug": serializers.BooleanField(),
+                "enable_marketplace": serializers.BooleanField(),
+                "initialized": serializers.BooleanField(),
+            },
+        )
+    )
     def get(self, request):
         return Response(
             {

@@ -1,6 +1,6 @@
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 
 from .. import selectors, services
@@ -18,6 +18,16 @@ def _owner(request):
     return get_user_model().objects.filter(pk=owner_id).first() if owner_id else None
 
 
+class IssuedKeySerializer(APIKeySerializer):
+    key = serializers.CharField(help_text="The secret, shown this once")
+
+    class Meta(APIKeySerializer.Meta):
+        fields = [*APIKeySerializer.Meta.fields, "key"]
+
+
+KEY_RESPONSE = inline_serializer("APIKeyResponse", {"key": APIKeySerializer()})
+
+
 @extend_schema(tags=["API Keys"])
 class APIKeyViewSet(viewsets.ViewSet):
     required_scope = API_KEY_MANAGE
@@ -30,9 +40,11 @@ class APIKeyViewSet(viewsets.ViewSet):
             raise Http404("API key not found")
         return key
 
+    @extend_schema(responses=inline_serializer("APIKeyList", {"keys": APIKeySerializer(many=True)}))
     def list(self, request):
         return Response({"keys": APIKeySerializer(selectors.list_keys(), many=True).data})
 
+    @extend_schema(request=APIKeySerializer, responses=inline_serializer("IssuedKeyResponse", {"key": IssuedKeySerializer()}))
     def create(self, request):
         serializer = APIKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -53,9 +65,11 @@ class APIKeyViewSet(viewsets.ViewSet):
         body = {**APIKeySerializer(issued.key).data, "key": issued.secret, "secret_available": True}
         return Response({"key": body})
 
+    @extend_schema(responses=KEY_RESPONSE)
     def retrieve(self, request, pk=None):
         return Response({"key": APIKeySerializer(self._get(pk)).data})
 
+    @extend_schema(request=APIKeyUpdateSerializer, responses=KEY_RESPONSE)
     def update(self, request, pk=None, partial=False):
         key = self._get(pk)
         serializer = APIKeyUpdateSerializer(key, data=request.data, partial=True)
@@ -66,9 +80,11 @@ class APIKeyViewSet(viewsets.ViewSet):
             raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
         return Response({"key": APIKeySerializer(key).data})
 
+    @extend_schema(request=APIKeyUpdateSerializer, responses=KEY_RESPONSE)
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
 
+    @extend_schema(responses=KEY_RESPONSE, description="Revokes the key; the row stays for audit.")
     def destroy(self, request, pk=None):
         key = services.revoke_api_key(self._get(pk))
         return Response({"key": APIKeySerializer(key).data})

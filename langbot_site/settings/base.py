@@ -165,7 +165,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "langbot_site.api.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "langbot_site.schema.EnvelopeAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": os.environ.get("LOGIN_RATE_PER_IP", "20/min"),
@@ -193,6 +193,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "langbot_site.schema.envelope_hook"],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "tryItOutEnabled": True},
+    "TAGS": [
+        {"name": "Providers"}, {"name": "Models - LLM"}, {"name": "Models - Embedding"}, {"name": "Models - Rerank"},
+        {"name": "Requesters"}, {"name": "API Keys"}, {"name": "Plugins"}, {"name": "Tasks"}, {"name": "User"},
+        {"name": "System"},
+    ],
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker in DATA_DIR that needs no server.
