@@ -239,7 +239,7 @@ class Progress:
 
     def stage(self, action: str):
         self.action = action
-        self.log(f"{action}...")
+        self.log(action if action == "done" else f"{action}...")
 
     def log(self, line: str):
         logger.info("task %s: %s", self.task_id, line)

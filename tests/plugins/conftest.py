@@ -61,7 +61,8 @@ def clean_plugin_home(plugin_home):
 
 
 def build_package(folder: Path, author="tester", name="probe", version="1.0.0", requirements=None, config=None,
-                  filename=None) -> Path:
+                  filename=None, padding: int = 0) -> Path:
+    """A valid package; `padding` adds that many random (incompressible) bytes, for slow downloads."""
     manifest = {
         "apiVersion": "v1",
         "kind": "Plugin",
@@ -77,6 +78,8 @@ def build_package(folder: Path, author="tester", name="probe", version="1.0.0", 
         zf.writestr("manifest.yaml", yaml.safe_dump(manifest))
         zf.writestr("main.py", f"class Probe:\n    version = {version!r}\n")
         zf.writestr("icon.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>")
+        if padding:
+            zf.writestr("assets/padding.bin", os.urandom(padding))
         if requirements is not None:
             zf.writestr("requirements.txt", "\n".join(requirements) + "\n")
     return path
