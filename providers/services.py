@@ -111,23 +111,41 @@ def create_provider(*, name, requester, base_url=None, api_keys=(), timeout=None
     return provider
 
 
-def update_provider(provider: Provider, **changes) -> Provider:
-    """Change any of name, requester, base_url, api_keys, timeout. Keys sent masked keep their stored value."""
-    with transaction.atomic():
-        if "name" in changes:
-            provider.name = normalize_name(changes["name"])
-        if "requester" in changes:
-            requester = requester_or_error(changes["requester"])
+def validate_provider_changes(provider: Provider, changes: dict) -> dict:
+    """`changes` (any of name, requester, base_url, api_keys, timeout) checked and normalised against `provider`:
+    an empty base_url means the requester's default; masked keys resolve to the stored keys they stand for."""
+    clean = {}
+    if "name" in changes:
+        clean["name"] = normalize_name(changes["name"])
+    requester = requester_or_error(changes["requester"] if "requester" in changes else provider.requester)
+    if "requester" in changes:
+        if not provider._state.adding:
             _check_requester_serves_models(requester, provider)
-            provider.requester = requester.name
-        if "base_url" in changes:
-            provider.base_url = normalize_base_url(changes["base_url"])
-        if "timeout" in changes:
-            provider.timeout = changes["timeout"]
-        if "api_keys" in changes:
-            provider.api_keys = normalize_api_keys(changes["api_keys"], stored=provider.api_keys)
+        clean["requester"] = requester.name
+    if "base_url" in changes:
+        clean["base_url"] = normalize_base_url(changes["base_url"] or requester.default_base_url)
+    if "timeout" in changes:
+        clean["timeout"] = changes["timeout"]
+    if "api_keys" in changes:
+        stored = [] if provider._state.adding else provider.api_keys
+        clean["api_keys"] = normalize_api_keys(changes["api_keys"], stored=stored)
+    return clean
+
+
+def update_provider(provider: Provider, **changes) -> Provider:
+    """Change any of name, requester, base_url, api_keys, timeout (see `validate_provider_changes`).
+    Also saves a provider that is not in the database yet (the admin's add form)."""
+    with transaction.atomic():
+        clean = validate_provider_changes(provider, changes)
+        keys = clean.pop("api_keys", None)
+        for field, value in clean.items():
+            setattr(provider, field, value)
+        if keys is not None:
+            provider.api_keys = keys
+        if not provider.base_url:
+            provider.base_url = requester_or_error(provider.requester).default_base_url
         provider.save()
-    logger.info("Updated provider %s (%s)", provider.pk, ", ".join(sorted(changes)) or "nothing")
+    logger.info("Saved provider %s (%s)", provider.pk, ", ".join(sorted(changes)) or "nothing")
     return provider
 
 
@@ -178,7 +196,7 @@ def rotate_secrets() -> int:
 # --- models ----------------------------------------------------------------------------------------------------------
 
 
-def _check_supported(kind: ModelKind, provider: Provider) -> None:
+def check_supported(kind: ModelKind, provider: Provider) -> None:
     requester = requester_or_error(provider.requester)
     if not requester.supports(kind.support_type):
         raise InvalidRequest(
@@ -187,7 +205,9 @@ def _check_supported(kind: ModelKind, provider: Provider) -> None:
         )
 
 
-def _normalize_abilities(abilities) -> list[str]:
+def normalize_abilities(abilities) -> list[str]:
+    if not isinstance(abilities, list):
+        raise InvalidRequest(f"abilities must be a list of {', '.join(ABILITIES)}")
     unknown = [a for a in abilities if a not in ABILITIES]
     if unknown:
         raise InvalidRequest(f"abilities: unknown ability {unknown[0]!r} (known: {', '.join(ABILITIES)})")
@@ -198,10 +218,10 @@ def _apply_model_fields(kind: ModelKind, model, fields: dict) -> None:
     if "name" in fields:
         model.name = normalize_name(fields["name"])
     if "provider" in fields:
-        _check_supported(kind, fields["provider"])
+        check_supported(kind, fields["provider"])
         model.provider = fields["provider"]
     if "abilities" in fields and hasattr(model, "abilities"):
-        model.abilities = _normalize_abilities(fields["abilities"] or [])
+        model.abilities = normalize_abilities(fields["abilities"] or [])
     if "context_length" in fields:
         model.context_length = fields["context_length"]
     if "extra_args" in fields:
