@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run run-production test migrate clean-venv
+.PHONY: run run-production test bench soak migrate clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ run-production: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	./bin/test $(ARGS)
+
+# Benchmarks and the soak test (bench/README.md). They need wrk: `apt-get install wrk`.
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk (or brew install wrk)"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+soak: $(VENV)/.dev-installed
+	$(BIN)/python bench/soak.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL)) $(if $(REDIS_URL),--redis-url $(REDIS_URL)) $(SOAK_ARGS)
 
 migrate: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
