@@ -75,9 +75,9 @@ class TextField(serializers.CharField):
 class _ReadOnlyEcho(serializers.Serializer):
     """Fields a client may send back unchanged from an object it received; they are ignored."""
 
-    uuid = serializers.ReadOnlyField()
-    created_at = serializers.ReadOnlyField()
-    updated_at = serializers.ReadOnlyField()
+    uuid = serializers.CharField(read_only=True)
+    created_at = serializers.CharField(read_only=True)
+    updated_at = serializers.CharField(read_only=True)
 
 
 def _api_keys_field():
@@ -95,9 +95,9 @@ class ProviderInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     base_url = TextField(max_length=2048, required=False, allow_blank=True, allow_null=True)
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
-    llm_count = serializers.ReadOnlyField()
-    embedding_count = serializers.ReadOnlyField()
-    rerank_count = serializers.ReadOnlyField()
+    llm_count = serializers.IntegerField(read_only=True)
+    embedding_count = serializers.IntegerField(read_only=True)
+    rerank_count = serializers.IntegerField(read_only=True)
 
 
 class ProviderConnectionSerializer(StrictFieldsMixin, _ReadOnlyEcho):
@@ -109,9 +109,9 @@ class ProviderConnectionSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     uuid = serializers.UUIDField(required=False, allow_null=True)  # lets masked keys resolve to the stored ones
-    llm_count = serializers.ReadOnlyField()
-    embedding_count = serializers.ReadOnlyField()
-    rerank_count = serializers.ReadOnlyField()
+    llm_count = serializers.IntegerField(read_only=True)
+    embedding_count = serializers.IntegerField(read_only=True)
+    rerank_count = serializers.IntegerField(read_only=True)
 
 
 class ModelInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
@@ -121,7 +121,7 @@ class ModelInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     context_length = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False, allow_null=True)
     extra_args = serializers.JSONField(required=False, allow_null=True)
     prefered_ranking = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000, required=False)
-    provider = serializers.ReadOnlyField()  # the embedded provider of a model detail, sent back as received
+    provider = serializers.JSONField(read_only=True)  # the embedded provider of a model detail, sent back as received
 
     def __init__(self, *args, with_abilities: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

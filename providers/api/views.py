@@ -5,7 +5,8 @@ from contextlib import contextmanager
 
 from django.http import Http404, HttpResponse
 from django.utils.http import quote_etag
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -65,12 +66,18 @@ class RequesterViewSet(viewsets.ViewSet):
     lookup_field = "name"
     lookup_value_regex = r"[^/]+"
 
+    @extend_schema(
+        operation_id="provider_requesters_list",
+        parameters=[OpenApiParameter("type", str, enum=list(SUPPORT_TYPES), required=False)],
+        responses=OpenApiTypes.OBJECT,
+    )
     def list(self, request):
         support_type = request.query_params.get("type") or None
         if support_type is not None and support_type not in SUPPORT_TYPES:
             raise exceptions.ValidationError({"type": [f"must be one of {', '.join(SUPPORT_TYPES)}"]})
         return Response({"requesters": [r.as_dict() for r in list_requesters(support_type)]})
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, name=None):
         requester = get_requester(name)
         if requester is None:
@@ -82,6 +89,7 @@ class RequesterViewSet(viewsets.ViewSet):
 class RequesterIconView(PublicAPIView):
     """The requester's icon, public and cacheable (the icons ship with the code and change with it)."""
 
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
     def get(self, request, name):
         requester = get_requester(name)
         if requester is None:
@@ -249,7 +257,8 @@ class _ModelViewSet(viewsets.ViewSet):
                 endpoint = services.endpoint_from(
                     requester=connection["requester"],
                     base_url=connection.get("base_url"),
-                    api_keys=connection.get("api_keys") or (),
+                    # Keys left out of an edit form's test: the stored provider's, when it names one.
+                    api_keys=connection.get("api_keys") if "api_keys" in connection or stored is None else stored.api_keys,
                     timeout=connection.get("timeout"),
                     stored=stored,
                 )

@@ -111,6 +111,9 @@ def test_update_changes_fields_and_keeps_masked_keys(api_client, auth_headers, i
         "api_keys": ["sk-***", "sk-new-CCCCCCCCCCCCCCCCCCCC"],
     })
     assert response.status_code == 200, response.content
+    returned = response.json()["data"]["provider"]
+    assert returned["uuid"] == str(provider.pk) and returned["name"] == "Renamed"
+    assert returned["api_keys"] == [KEY_A, "sk-new-CCCCCCCCCCCCCCCCCCCC"]  # this caller may see secrets
     provider.refresh_from_db()
     assert provider.name == "Renamed" and provider.base_url == "https://proxy.example.com/v1"
     assert provider.api_keys == [KEY_A, "sk-new-CCCCCCCCCCCCCCCCCCCC"]  # the masked value kept the first stored key

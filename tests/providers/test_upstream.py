@@ -118,6 +118,10 @@ def test_unsaved_model_test_resolves_masked_keys_of_a_stored_provider(api_client
                          "base_url": upstream.base_url, "api_keys": ["sk-***"]}}
     _ok_latency(_post(api_client, f"{BASE}/embedding/_/test", body, admin_headers))
     assert upstream.last["headers"]["Authorization"] == f"Bearer {KEY}"
+    # Keys left out: the stored provider's.
+    body["provider"].pop("api_keys")
+    _ok_latency(_post(api_client, f"{BASE}/embedding/_/test", body, admin_headers))
+    assert upstream.last["headers"]["Authorization"] == f"Bearer {KEY}"
     # Or simply name the stored provider.
     _ok_latency(_post(api_client, f"{BASE}/embedding/_/test", {"name": "e", "provider_uuid": str(provider.pk)}, admin_headers))
     assert upstream.last["json"]["model"] == "e"
