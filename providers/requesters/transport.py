@@ -85,7 +85,8 @@ def request_json(method: str, target: Target, path: str, *, headers: dict | None
     timeout = target.timeout
     deadline = time.monotonic() + timeout
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=3) as client:
+        # Redirects are not followed: httpx would forward `x-api-key` to whatever host the upstream names.
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
             with client.stream(method, url, headers=headers, json=body) as response:
                 content = _read_capped(response, deadline, timeout)
     except httpx.TimeoutException:
@@ -94,8 +95,6 @@ def request_json(method: str, target: Target, path: str, *, headers: dict | None
         raise UpstreamError(f"cannot connect to {target.base_url}") from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         raise UpstreamError(f"invalid base URL: {target.base_url}") from None
-    except httpx.TooManyRedirects:
-        raise UpstreamError(f"upstream redirected too many times ({target.base_url})") from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
         raise UpstreamError(f"upstream closed the connection ({target.base_url})") from None
     except httpx.HTTPError as exc:
@@ -108,6 +107,9 @@ def request_json(method: str, target: Target, path: str, *, headers: dict | None
     except ValueError:
         data, is_json = None, False
 
+    if 300 <= status < 400:
+        location = response.headers.get("location", "elsewhere")
+        raise UpstreamError(f"upstream redirected (HTTP {status}) to {_truncate(location)}; use that address as base_url", status)
     if status >= 400:
         reason = error_message(data) or response.reason_phrase or "error"
         raise UpstreamError(f"upstream answered HTTP {status}: {_truncate(reason)}", status)

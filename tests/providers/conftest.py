@@ -65,16 +65,19 @@ class FakeUpstream:
                         content = json.dumps(override["json"]).encode()
                     else:
                         content = override.get("body", b"")
-                    return self._send(override.get("status", 200), content, override.get("content_type", "application/json"))
+                    return self._send(override.get("status", 200), content, override.get("content_type", "application/json"),
+                                      override.get("headers"))
                 answer = OK_ANSWERS.get((self.command, self.path))
                 if answer is None:
                     return self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}).encode())
                 return self._send(200, json.dumps(answer).encode())
 
-            def _send(self, status, content, content_type="application/json"):
+            def _send(self, status, content, content_type="application/json", headers=None):
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", str(len(content)))
                     self.end_headers()
                     self.wfile.write(content)

@@ -145,6 +145,7 @@ def test_unknown_or_malformed_uuid_is_404(api_client, admin_headers):
         assert _error(api_client.get(path, **admin_headers), 404) == "provider not found"
         assert _error(_put(api_client, admin_headers, path, {"name": "x"}), 404) == "provider not found"
         assert _error(api_client.delete(path, **admin_headers), 404) == "provider not found"
+        assert _error(api_client.get(f"{path}/scan-models", **admin_headers), 404) == "provider not found"
 
 
 def test_delete_is_refused_while_models_use_it_unless_cascade(api_client, admin_headers, make_provider, make_model):

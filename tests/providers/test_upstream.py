@@ -191,6 +191,15 @@ def test_non_json_answer(api_client, admin_headers, upstream, saved):
     assert msg.startswith("upstream answered non-JSON") and "text/html" in msg
 
 
+def test_a_redirect_is_reported_not_followed(api_client, admin_headers, upstream, saved):
+    upstream.answer("/v1/messages", 301, body=b"", content_type="text/plain")
+    upstream.overrides["/v1/messages"]["headers"] = {"Location": "https://elsewhere.example/v1/messages"}
+    model = saved("llm", requester="anthropic-messages")
+    msg = _failure(_post(api_client, f"{BASE}/llm/{model.pk}/test", {}, admin_headers))
+    assert "redirected (HTTP 301) to https://elsewhere.example/v1/messages" in msg
+    assert len(upstream.received) == 1
+
+
 def test_json_of_the_wrong_shape(api_client, admin_headers, upstream, saved):
     upstream.answer("/rerank", 200, json={"unexpected": True})
     model = saved("rerank", requester="voyage", model_name="rerank-2")
