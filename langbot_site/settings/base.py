@@ -196,7 +196,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "langbot_site.schema.envelope_hook"],
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "tryItOutEnabled": True},
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False, "filter": True},
     "TAGS": [
         {"name": "Providers"}, {"name": "Models - LLM"}, {"name": "Models - Embedding"}, {"name": "Models - Rerank"},
         {"name": "Requesters"}, {"name": "API Keys"}, {"name": "Plugins"}, {"name": "Tasks"}, {"name": "User"},
