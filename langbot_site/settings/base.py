@@ -237,5 +237,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Outbound HTTP (provider upstreams, plugin downloads) only to these networks; empty = anywhere (langbot_site/egress.py).
+EGRESS_ALLOWED_NETWORKS = os.environ.get("EGRESS_ALLOWED_NETWORKS", "").strip()
+
 # Plugins: where packages are unpacked and the marketplace to install from (empty = marketplace disabled).
 PLUGIN_MARKETPLACE_URL = os.environ.get("MARKETPLACE_URL", "").strip()
