@@ -6,10 +6,6 @@ from accounts.views import home
 from langbot_site.api import api_not_found
 from langbot_site.views import healthz
 
-admin.site.site_header = "LangBot admin"
-admin.site.site_title = "LangBot admin"
-admin.site.index_title = "Management"
-
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("apikeys.api.urls")),
