@@ -309,7 +309,7 @@ def guess_model_type(model_id: str) -> str:
     lowered = model_id.lower()
     if "rerank" in lowered:
         return "rerank"
-    if "embed" in lowered or lowered.startswith(("bge-", "text-embedding")):
+    if "embed" in lowered or "bge-" in lowered or "m3e" in lowered:
         return "text-embedding"
     return "llm"
 

@@ -121,6 +121,11 @@ def test_icon_is_public_typed_and_cacheable(api_client):
     assert again.status_code == 304
 
 
+def test_icon_ignores_a_stale_credential(api_client):
+    response = api_client.get(f"{URL}/ollama-chat/icon", HTTP_X_API_KEY="lbk_revoked_or_made_up")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+
+
 def test_every_requester_has_an_icon(api_client, admin_headers):
     for requester in api_client.get(URL, **admin_headers).json()["data"]["requesters"]:
         response = api_client.get(f"{URL}/{requester['name']}/icon")
