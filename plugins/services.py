@@ -274,26 +274,28 @@ def run_task(task_id: int) -> None:
     task = PluginTask.objects.get(pk=task_id)
     progress = Progress(task_id, dict(task.metadata))
     try:
-        operation = OPERATIONS[task.name]
-        result = operation(task, progress)
+        result = OPERATIONS[task.name](task, progress)
         progress.stage("done")
-        PluginTask.objects.filter(pk=task_id, status=TaskStatus.RUNNING).update(
-            status=TaskStatus.SUCCEEDED, result=result, finished_at=timezone.now()
-        )
     except TaskLost as exc:
         logger.warning("%s", exc)
+        _cleanup_task_files(task_id)
     except BaseException as exc:  # noqa: B036 - the wrapper stores every failure, then lets fatal ones through
         message = describe_failure(exc)
         try:
             progress.log(f"failed: {message}")
         except Exception:  # noqa: BLE001 - the failure itself must still be recorded below
             pass
-        tb = None if isinstance(exc, PluginOperationError) else "".join(traceback.format_exception(exc))
-        _fail(task_id, message, tb)
+        expected = isinstance(exc, (PluginOperationError, PackageError, sources.SourceError))
+        # Files first, status last: whoever sees the task done sees a clean staging area.
+        _cleanup_task_files(task_id)
+        _fail(task_id, message, None if expected else "".join(traceback.format_exception(exc)))
         if not isinstance(exc, Exception):
             raise
-    finally:
+    else:
         _cleanup_task_files(task_id)
+        PluginTask.objects.filter(pk=task_id, status=TaskStatus.RUNNING).update(
+            status=TaskStatus.SUCCEEDED, result=result, finished_at=timezone.now()
+        )
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -338,7 +340,7 @@ def fail_stale_tasks() -> int:
         failed += PluginTask.objects.filter(pk=task_id, status=TaskStatus.RUNNING, heartbeat_at__lt=cutoff).update(
             status=TaskStatus.FAILED, finished_at=timezone.now(),
             exception=(f"The worker stopped responding (no heartbeat for over {conf.heartbeat_timeout():g}s; it was "
-                       "probably killed or restarted). Nothing was installed; start the operation again."),
+                       "probably killed or restarted). Its unfinished work was discarded; start the operation again."),
         )
         _cleanup_task_files(task_id)
     return failed
