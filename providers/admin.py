@@ -35,6 +35,7 @@ class RequesterSelect(forms.Select):
 class ProviderAdminForm(forms.ModelForm):
     requester = forms.ChoiceField(widget=RequesterSelect)
     base_url = forms.CharField(
+        label="Base URL",
         required=False, max_length=2048, widget=forms.TextInput(attrs={"size": 60}),
         help_text="Leave empty to use the requester's default base URL.",
     )
@@ -190,10 +191,11 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Requester", ordering="requester")
     def requester_display(self, provider):
+        requester = get_requester(provider.requester)
         return format_html(
-            '<img src="/api/v1/provider/requesters/{}/icon" width="16" height="16" alt="" '
-            'style="vertical-align:middle;margin-right:4px">{}',
-            provider.requester, _requester_label(provider.requester),
+            '<span title="{}" style="white-space:nowrap"><img src="/api/v1/provider/requesters/{}/icon" width="16" '
+            'height="16" alt="" style="vertical-align:middle;margin-right:4px">{}</span>',
+            provider.requester, provider.requester, requester.label["en_US"] if requester else provider.requester,
         )
 
     @admin.display(description="API keys")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from . import conf, crypto, selectors
 from .models import MODEL_KINDS, ModelKind, Provider
@@ -178,7 +179,10 @@ def delete_provider(provider: Provider, *, cascade: bool = False) -> None:
         for kind in MODEL_KINDS.values():
             kind.model.objects.filter(provider=provider).delete()
         provider_id = provider.pk
-        provider.delete()
+        try:
+            provider.delete()
+        except ProtectedError as exc:  # a model was added meanwhile
+            raise ProviderInUse("provider is used by a model added meanwhile; try again") from exc
     logger.info("Deleted provider %s%s", provider_id, " with its models" if using else "")
 
 
