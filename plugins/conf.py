@@ -37,6 +37,11 @@ def download_timeout() -> float:
     return float(_setting("PLUGIN_DOWNLOAD_TIMEOUT", 30.0))
 
 
+def download_deadline() -> float:
+    """Seconds a whole download may take, so a server that trickles bytes cannot hold a worker forever."""
+    return float(_setting("PLUGIN_DOWNLOAD_DEADLINE", 600.0))
+
+
 def pip_timeout() -> float:
     """Seconds a dependency install may take before it is killed and the task fails."""
     return float(_setting("PLUGIN_PIP_TIMEOUT", 600.0))

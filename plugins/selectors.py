@@ -1,7 +1,7 @@
 """Reads: plugins, tasks, and the JSON shapes of the Service API (LangBot's task object)."""
 
-from .models import Plugin, PluginTask, TaskStatus
 from . import conf
+from .models import Plugin, PluginTask, TaskStatus
 
 
 def list_plugins():
@@ -9,6 +9,8 @@ def list_plugins():
 
 
 def get_plugin(author: str, name: str) -> Plugin | None:
+    if "\x00" in author or "\x00" in name:
+        return None  # cannot exist, and PostgreSQL refuses NUL in a query
     return Plugin.objects.filter(author=author, name=name).first()
 
 
@@ -27,9 +29,12 @@ def last_task_id() -> int:
 
 def get_task(task_id) -> PluginTask | None:
     try:
-        return PluginTask.objects.filter(pk=int(task_id)).first()
+        task_id = int(task_id)
     except (TypeError, ValueError):
         return None
+    if not 0 < task_id < 2**63:
+        return None  # out of the id column's range: cannot exist
+    return PluginTask.objects.filter(pk=task_id).first()
 
 
 # Where each stage starts and ends on the 0..100 bar; downloading and dependencies fill their span as they go.

@@ -4,11 +4,14 @@ Request-time helpers validate what the caller sent and resolve the URL to downlo
 `download()` with that URL, so the worker never depends on request-time settings.
 """
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from langbot_site import egress
 
 from . import conf
 
@@ -48,8 +51,18 @@ def download(
     max_bytes = conf.download_max_bytes() if max_bytes is None else max_bytes
     timeout = conf.download_timeout() if timeout is None else timeout
     received = 0
+    deadline = time.monotonic() + conf.download_deadline()
+
+    def check_egress(request):
+        # Every hop, redirects included, must stay inside EGRESS_ALLOWED_NETWORKS.
+        try:
+            egress.check_url(str(request.url))
+        except egress.EgressRefused as exc:
+            raise SourceError(f"Download refused: {exc}") from exc
+
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=5) as client:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=5,
+                          event_hooks={"request": [check_egress]}) as client:
             with client.stream("GET", url, headers=headers or {}) as response:
                 if response.status_code != 200:
                     raise SourceError(f"Download failed: {url} answered HTTP {response.status_code}")
@@ -64,6 +77,8 @@ def download(
                         if received > max_bytes:
                             raise SourceError(f"Download too large: over {max_bytes} bytes")
                         out.write(chunk)
+                        if time.monotonic() > deadline:
+                            raise SourceError(f"Download took longer than {conf.download_deadline():g}s: {url}")
                         if on_progress:
                             on_progress(received, total)
     except httpx.TimeoutException as exc:

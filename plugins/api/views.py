@@ -3,9 +3,10 @@
 from contextlib import contextmanager
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +19,13 @@ from .serializers import (
     MarketplaceInstallSerializer,
     OptionalPackageUploadSerializer,
     PackageUploadSerializer,
+    PluginConfigSerializer,
+    PluginListSerializer,
+    PluginResponseSerializer,
+    PreviewSerializer,
+    TaskIdSerializer,
+    TaskListSerializer,
+    TaskSerializer,
 )
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and headers around the file in a multipart body
@@ -67,21 +75,35 @@ def get_plugin_or_404(author, name):
     return plugin
 
 
+CONFLICT = OpenApiResponse(
+    inline_serializer("ConflictEnvelope", {"code": serializers.IntegerField(), "msg": serializers.CharField()}),
+    description="Another operation on this plugin is in progress",
+)
+TASK_STARTED = {200: TaskIdSerializer, 409: CONFLICT}
+UPLOAD = {"multipart/form-data": PackageUploadSerializer}
+
+
 def task_started(task):
     return Response({"task_id": task.pk})
 
 
 @extend_schema(tags=["Plugins"])
 class PluginListView(APIView):
+    @extend_schema(operation_id="plugins_list", responses=PluginListSerializer)
     def get(self, request):
         return Response({"plugins": [selectors.plugin_json(p) for p in selectors.list_plugins()]})
 
 
 @extend_schema(tags=["Plugins"])
 class PluginDetailView(APIView):
+    @extend_schema(responses=PluginResponseSerializer)
     def get(self, request, author, name):
         return Response({"plugin": selectors.plugin_json(get_plugin_or_404(author, name))})
 
+    @extend_schema(
+        parameters=[OpenApiParameter("delete_data", bool, description="also remove the plugin's data folder")],
+        responses=TASK_STARTED,
+    )
     def delete(self, request, author, name):
         plugin = get_plugin_or_404(author, name)
         delete_data = str(request.query_params.get("delete_data", "")).lower() in ("1", "true", "yes")
@@ -91,8 +113,7 @@ class PluginDetailView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class InstallLocalView(APIView):
-    parser_classes = (MultiPartParser, FormParser)
-
+    @extend_schema(request=UPLOAD, responses=TASK_STARTED)
     def post(self, request):
         upload = uploaded_package(request)
         with service_errors():
@@ -101,8 +122,7 @@ class InstallLocalView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class InstallLocalPreviewView(APIView):
-    parser_classes = (MultiPartParser, FormParser)
-
+    @extend_schema(request=UPLOAD, responses=PreviewSerializer, description="Checks a package; installs nothing.")
     def post(self, request):
         upload = uploaded_package(request)
         upload.seek(0)
@@ -115,8 +135,7 @@ class InstallLocalPreviewView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class InstallGithubView(APIView):
-    parser_classes = (JSONParser,)
-
+    @extend_schema(request=GithubInstallSerializer, responses=TASK_STARTED)
     def post(self, request):
         serializer = GithubInstallSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -126,8 +145,7 @@ class InstallGithubView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class InstallMarketplaceView(APIView):
-    parser_classes = (JSONParser,)
-
+    @extend_schema(request=MarketplaceInstallSerializer, responses=TASK_STARTED)
     def post(self, request):
         serializer = MarketplaceInstallSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -139,8 +157,11 @@ class InstallMarketplaceView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class UpgradeView(APIView):
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
-
+    @extend_schema(
+        request={"multipart/form-data": OptionalPackageUploadSerializer},
+        responses=TASK_STARTED,
+        description="Re-installs from the uploaded file if given, else from the plugin's own source; keeps its config.",
+    )
     def post(self, request, author, name):
         plugin = get_plugin_or_404(author, name)
         upload = uploaded_package(request, required=False)
@@ -150,14 +171,14 @@ class UpgradeView(APIView):
 
 @extend_schema(tags=["Plugins"])
 class PluginConfigView(APIView):
-    parser_classes = (JSONParser,)
-
+    @extend_schema(responses=PluginConfigSerializer)
     def get(self, request, author, name):
         return Response({"config": services.masked_config(get_plugin_or_404(author, name))})
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=PluginConfigSerializer)
     def put(self, request, author, name):
         plugin = get_plugin_or_404(author, name)
-        body = request.data
+        body = request.data.dict() if hasattr(request.data, "dict") else request.data
         # LangBot sends the config itself as the body; {"config": {...}} is accepted too.
         schema_names = {item.get("name") for item in plugin.config_schema or [] if isinstance(item, dict)}
         if isinstance(body, dict) and set(body) == {"config"} and "config" not in schema_names:
@@ -169,6 +190,12 @@ class PluginConfigView(APIView):
 
 @extend_schema(tags=["Tasks"])
 class TaskListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("type", str, description="task_type, e.g. user"),
+                    OpenApiParameter("kind", str, description="e.g. plugin-operation")],
+        operation_id="system_tasks_list",
+        responses=TaskListSerializer,
+    )
     def get(self, request):
         services.fail_stale_tasks()
         tasks = selectors.list_tasks(request.query_params.get("type"), request.query_params.get("kind"))
@@ -177,6 +204,7 @@ class TaskListView(APIView):
 
 @extend_schema(tags=["Tasks"])
 class TaskDetailView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH)], responses=TaskSerializer)
     def get(self, request, task_id):
         services.fail_stale_tasks()
         task = selectors.get_task(task_id)
