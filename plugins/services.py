@@ -90,6 +90,8 @@ def start_install_marketplace(author: str, name: str, version: str) -> PluginTas
         url = sources.marketplace_download_url(author, name, version)
     except sources.SourceError as exc:
         raise PluginOperationError(str(exc)) from exc
+    if Plugin.objects.filter(author=author, name=name).exists():
+        raise PluginOperationError(f"Plugin {author}/{name} is already installed; upgrade it instead")
     info = {"plugin_author": author, "plugin_name": name, "plugin_version": version}
     params = {"source": Source.MARKETPLACE, "url": url, "expected": [author, name], "install_info": info}
     return _create_task(

@@ -230,3 +230,12 @@ def test_a_running_task_without_heartbeat_is_failed_and_cleaned_on_read(api_clie
     assert "worker stopped responding" in body["runtime"]["exception"]
     assert not staging.exists()
     assert data(api_client.get(f"/api/v1/system/tasks/{fresh.pk}", **admin_headers))["status"] == "running"
+
+
+def test_marketplace_install_of_an_installed_plugin_is_refused_at_once(api_client, admin_headers, settings,
+                                                                       configured_plugin):
+    settings.PLUGIN_MARKETPLACE_URL = "http://127.0.0.1:9"
+    body = {"plugin_author": "qa", "plugin_name": "configured", "plugin_version": "2.0.0"}
+    response = api_client.post("/api/v1/plugins/install/marketplace", body, format="json", **admin_headers)
+    assert "already installed" in error(response, 400)
+    assert not PluginTask.objects.exists()
