@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from django.db import transaction
 from django.db.models import ProtectedError
 
@@ -53,7 +54,10 @@ def normalize_base_url(base_url) -> str:
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
-    except ValueError:
+        if parts.hostname:
+            httpx.URL(value)  # the client's own parser: refuses what it could not send to
+            parts.hostname.encode("idna")  # empty or over-long labels (`a..b`)
+    except (ValueError, UnicodeError, httpx.InvalidURL):
         parts = None
     if (
         parts is None

@@ -14,6 +14,11 @@ def _headers(key: str | None) -> dict:
     return headers
 
 
+def _path(target: Target, path: str) -> str:
+    # The documented base URL is the host alone; a base URL that already ends in /v1 must not get a second one.
+    return path if target.base_url.rstrip("/").endswith("/v1") else f"/v1{path}"
+
+
 def chat(target: Target, key: str | None) -> None:
     body = {
         "max_tokens": PROBE_MAX_TOKENS,
@@ -21,12 +26,12 @@ def chat(target: Target, key: str | None) -> None:
         "model": target.model,
         "messages": [{"role": "user", "content": PROBE_MESSAGE}],
     }
-    data = request_json("POST", target, "/v1/messages", headers=_headers(key), body=body)
+    data = request_json("POST", target, _path(target, "/messages"), headers=_headers(key), body=body)
     expect(isinstance(data, dict) and isinstance(data.get("content"), list), "a message (no `content`)")
 
 
 def list_models(target: Target, key: str | None) -> list[dict]:
-    data = request_json("GET", target, "/v1/models", headers=_headers(key))
+    data = request_json("GET", target, _path(target, "/models"), headers=_headers(key))
     entries = data.get("data") if isinstance(data, dict) else None
     expect(isinstance(entries, list), "a model list (no `data`)")
     return [

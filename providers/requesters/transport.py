@@ -99,6 +99,8 @@ def request_json(method: str, target: Target, path: str, *, headers: dict | None
         raise UpstreamError(f"upstream closed the connection ({target.base_url})") from None
     except httpx.HTTPError as exc:
         raise UpstreamError(f"request to {target.base_url} failed: {type(exc).__name__}") from None
+    except (UnicodeError, ValueError):  # e.g. a host name that IDNA cannot encode, found only when connecting
+        raise UpstreamError(f"invalid base URL: {target.base_url}") from None
 
     status = response.status_code
     try:

@@ -20,7 +20,8 @@ def test_base_urls_that_are_accepted(value, expected):
 
 @pytest.mark.parametrize(
     "value", ["", None, 42, "api.openai.com/v1", "file:///etc/passwd", "https://", "http://a b/v1",
-              "https://x.example:99999999/v1", "https://x.example/v1?key=1", "javascript:alert(1)"],
+              "https://x.example:99999999/v1", "https://x.example/v1?key=1", "javascript:alert(1)", "http://a..b/v1", "http://" + "a" * 300 + ".com",
+              "http://256.256.256.256/v1"],
 )
 def test_base_urls_that_are_refused(value):
     with pytest.raises(services.InvalidRequest, match="base_url"):

@@ -89,6 +89,13 @@ def test_anthropic_messages(api_client, admin_headers, upstream, saved):
     assert isinstance(request["json"]["max_tokens"], int) and request["json"]["max_tokens"] > 0
 
 
+def test_anthropic_base_url_ending_in_v1_gets_no_second_v1(api_client, admin_headers, upstream, saved):
+    upstream.answer("/v1/messages", 200, json={"content": []})
+    model = saved("llm", requester="anthropic-messages", model_name="claude", base_url=f"{upstream.base_url}/v1")
+    _ok_latency(_post(api_client, f"{BASE}/llm/{model.pk}/test", {}, admin_headers))
+    assert upstream.last["path"] == "/v1/messages"
+
+
 def test_ollama_chat_and_embed_without_a_key(api_client, admin_headers, upstream, saved):
     chat = saved("llm", requester="ollama-chat", model_name="llama3", api_keys=[])
     _ok_latency(_post(api_client, f"{BASE}/llm/{chat.pk}/test", {}, admin_headers))
