@@ -280,10 +280,12 @@ class Endpoint:
         return Target(self.base_url, timeout, model, dict(extra_args or {}))
 
 
-def endpoint_from(*, requester, base_url=None, api_keys=(), timeout=None, stored: Provider | None = None) -> Endpoint:
-    """An unsaved provider's endpoint, validated like a saved one. Masked keys resolve against `stored`."""
+def endpoint_from(*, requester, base_url=None, api_keys=None, timeout=None, stored: Provider | None = None) -> Endpoint:
+    """An unsaved provider's endpoint, validated like a saved one. Masked keys resolve against `stored`, and keys
+    left out (None) are the stored provider's: an edit form can test before saving without resending secrets."""
     found = requester_or_error(requester)
-    keys = normalize_api_keys(api_keys, stored=stored.api_keys if stored else ())
+    stored_keys = stored.api_keys if stored else []
+    keys = stored_keys if api_keys is None else normalize_api_keys(api_keys, stored=stored_keys)
     return Endpoint(found, normalize_base_url(base_url or found.default_base_url), keys, timeout)
 
 

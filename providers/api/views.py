@@ -257,8 +257,7 @@ class _ModelViewSet(viewsets.ViewSet):
                 endpoint = services.endpoint_from(
                     requester=connection["requester"],
                     base_url=connection.get("base_url"),
-                    # Keys left out of an edit form's test: the stored provider's, when it names one.
-                    api_keys=connection.get("api_keys") if "api_keys" in connection or stored is None else stored.api_keys,
+                    api_keys=connection.get("api_keys"),
                     timeout=connection.get("timeout"),
                     stored=stored,
                 )
