@@ -511,6 +511,14 @@ def _swap_folders(a: Path, b: Path) -> None:
     os.replace(aside, a)
 
 
+def _die_with_parent():
+    """Runs in the pip child: if the worker is killed, pip is killed too and stops writing into the staging folder."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL (Linux)
+    except (AttributeError, OSError):
+        pass
+
+
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -532,7 +540,7 @@ def install_requirements(requirements: list[str], target: Path, progress: Progre
     ]
     progress.log(f"pip install {' '.join(requirements)}")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
     reader.start()

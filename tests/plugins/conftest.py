@@ -85,23 +85,27 @@ def build_package(folder: Path, author="tester", name="probe", version="1.0.0", 
     return path
 
 
-def build_wheel(folder: Path, name: str, version: str) -> Path:
-    """A minimal pure-Python wheel, so dependency installs need no network (pip --no-index --find-links)."""
+def build_wheel(folder: Path, name: str, version: str, padding: int = 0) -> Path:
+    """A minimal pure-Python wheel, so dependency installs need no network (pip --no-index --find-links).
+    `padding` adds random bytes, to make a slow download last."""
     files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n",
-        f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{name}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{name}-{version}.dist-info/WHEEL":
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
+    if padding:
+        files[f"{name}/blob.bin"] = os.urandom(padding)
     record_lines = []
-    for member, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record_lines.append(f"{member},sha256={digest},{len(text.encode())}")
+    for member, content in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+        record_lines.append(f"{member},sha256={digest},{len(content)}")
     record = f"{name}-{version}.dist-info/RECORD"
     record_lines.append(f"{record},,")
     path = Path(folder) / f"{name}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as zf:
-        for member, text in files.items():
-            zf.writestr(member, text)
+        for member, content in files.items():
+            zf.writestr(member, content)
         zf.writestr(record, "\n".join(record_lines) + "\n")
     return path
 

@@ -2,6 +2,7 @@
 
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -9,7 +10,7 @@ from django.db import connection
 from plugins import conf, services
 from plugins.models import Plugin, PluginTask
 
-from .conftest import PLUGIN_SMOKE, build_package, data, upload, wait_for_task, wait_until
+from .conftest import PLUGIN_SMOKE, build_package, build_wheel, data, upload, wait_for_task, wait_until
 
 
 def error(response, status):
@@ -22,32 +23,57 @@ def error(response, status):
 # SIGKILL
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line contains `text` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
 @pytest.mark.worker
+@pytest.mark.parametrize("stage", ["downloading", "installing dependencies"])
 def test_worker_killed_mid_install_leaves_nothing_and_the_task_fails(
-        worker_factory, transactional_db, api_client, admin_headers, upstream_settings, settings, tmp_path):
-    queue = f"langbot-test-kill-{os.getpid()}"
+        worker_factory, transactional_db, api_client, admin_headers, upstream_settings, settings, tmp_path, stage):
+    queue = f"langbot-test-kill-{os.getpid()}-{stage.split()[0]}"
     settings.PLUGIN_TASK_QUEUE = queue  # only the worker we are about to kill listens here
     doomed = worker_factory(queue)
-    package = build_package(tmp_path, author="qa", name="slow", version="1.0.0",
-                            requirements=["lbtestdep"], filename="slow.lbpkg", padding=64 * 1024)
-    upstream_settings.add_marketplace("qa", "slow", "1.0.0", package, slow=True)  # 1 KiB per 0.2 s
+    if stage == "downloading":
+        # The package itself trickles in (1 KiB per 0.2 s).
+        package = build_package(tmp_path, author="qa", name="slow", version="1.0.0", requirements=["lbtestdep"],
+                                filename="slow.lbpkg", padding=64 * 1024)
+        upstream_settings.add_marketplace("qa", "slow", "1.0.0", package, slow=True)
+    else:
+        # The package is quick, but its dependency is a wheel that trickles in while pip downloads it.
+        wheel = build_wheel(tmp_path, "lbslowdep", "1.0", padding=64 * 1024)
+        upstream_settings.add_asset(wheel.name, wheel, slow=True)
+        package = build_package(tmp_path, author="qa", name="slow", version="1.0.0", filename="slow.lbpkg",
+                                requirements=[f"lbslowdep @ {upstream_settings.url}/download/{wheel.name}"])
+        upstream_settings.add_marketplace("qa", "slow", "1.0.0", package)
     body = {"plugin_author": "qa", "plugin_name": "slow", "plugin_version": "1.0.0"}
     task_id = data(api_client.post("/api/v1/plugins/install/marketplace", body, format="json",
                                    **admin_headers))["task_id"]
+    staging = conf.staging_dir() / f"task-{task_id}"
 
-    def downloading():
+    def in_stage():
         task = data(api_client.get(f"/api/v1/system/tasks/{task_id}", **admin_headers))
         meta = task["task_context"]["metadata"]
-        return task["task_context"]["current_action"] == "downloading" and meta.get("download_current", 0) > 0
+        if task["task_context"]["current_action"] != stage:
+            return False
+        if stage == "downloading":
+            return meta.get("download_current", 0) > 0
+        return any(path.endswith(wheel.name) for path, _ in upstream_settings.requests)  # pip is downloading
 
-    try:
-        wait_until(downloading, timeout=30, what="the download to start")
-    except AssertionError:
-        print(data(api_client.get(f"/api/v1/system/tasks/{task_id}", **admin_headers)), doomed.log()[-3000:])
-        raise
-    staging = conf.staging_dir() / f"task-{task_id}"
+    wait_until(in_stage, timeout=60, what=f"the task to be {stage}")
     assert staging.exists()
     doomed.kill()
+    # pip dies with its worker, so nothing keeps writing into the staging folder.
+    wait_until(lambda: not processes_mentioning(str(staging)), timeout=10, what="pip to exit")
 
     # The web process notices the silence after the heartbeat timeout (shortened here) and fails the task.
     settings.PLUGIN_TASK_HEARTBEAT_TIMEOUT = 2
@@ -139,8 +165,6 @@ def test_concurrent_installs_of_one_plugin_end_with_one_plugin(transactional_db,
                                 **admin_headers))["task_id"] for _ in range(2)]
     start = threading.Barrier(2)
     pip_env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path / "wheels")}
-    from .conftest import build_wheel
-
     (tmp_path / "wheels").mkdir()
     build_wheel(tmp_path / "wheels", "lbtestdep", "1.0")
     old_env = {k: os.environ.get(k) for k in pip_env}
