@@ -120,6 +120,8 @@ class ModelAdminForm(forms.ModelForm):
                 services.check_supported(MODEL_KINDS[self.kind_key], provider)
             if "abilities" in cleaned:
                 cleaned["abilities"] = services.normalize_abilities(cleaned["abilities"] or [])
+            if not isinstance(cleaned.get("extra_args") or {}, dict):
+                raise services.InvalidRequest("extra_args must be a JSON object")
         except services.InvalidRequest as exc:
             raise forms.ValidationError(str(exc)) from exc
         return cleaned

@@ -233,6 +233,8 @@ def _apply_model_fields(kind: ModelKind, model, fields: dict) -> None:
     if "context_length" in fields:
         model.context_length = fields["context_length"]
     if "extra_args" in fields:
+        if not isinstance(fields["extra_args"] or {}, dict):
+            raise InvalidRequest("extra_args must be a JSON object")
         model.extra_args = fields["extra_args"] or {}
     if "prefered_ranking" in fields:
         model.prefered_ranking = fields["prefered_ranking"] or 0

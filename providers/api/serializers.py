@@ -7,6 +7,7 @@ from rest_framework import serializers
 from langbot_site.api import StrictFieldsMixin
 
 from ..models import Provider
+from ..requesters.registry import PROVIDER_CATEGORIES, SUPPORT_TYPES
 from ..services import ABILITIES, MAX_API_KEYS, MAX_KEY_LENGTH
 
 MAX_EXTRA_ARGS_BYTES = 64 * 1024
@@ -17,7 +18,8 @@ COUNT_FIELDS = ("llm_count", "embedding_count", "rerank_count")
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    """`p`. Keys are masked unless the serializer context says the caller may see secrets (`reveal_secrets`)."""
+    """`p`, with its model counts. Keys are masked unless the context says the caller may see secrets
+    (`reveal_secrets`). Expects a provider from `selectors.providers_with_counts()`."""
 
     api_keys = serializers.SerializerMethodField()
     llm_count = serializers.IntegerField(read_only=True)
@@ -31,33 +33,103 @@ class ProviderSerializer(serializers.ModelSerializer):
     def get_api_keys(self, provider) -> list[str]:
         return provider.api_keys if self.context.get("reveal_secrets") else provider.masked_api_keys
 
-    def to_representation(self, provider):
-        if not hasattr(provider, "llm_count"):  # counts are there when the queryset annotated them
-            self.fields.pop("llm_count", None)
-            self.fields.pop("embedding_count", None)
-            self.fields.pop("rerank_count", None)
-        return super().to_representation(provider)
-
 
 def provider_data(provider, reveal: bool) -> dict:
     return ProviderSerializer(provider, context={"reveal_secrets": reveal}).data
 
 
-def model_data(model, *, provider: dict | None = None) -> dict:
-    """`m`: uuid, name, provider_uuid, abilities (LLM only), context_length, extra_args, prefered_ranking, times."""
-    data = {"uuid": str(model.pk), "name": model.name, "provider_uuid": str(model.provider_id)}
-    if hasattr(model, "abilities"):
-        data["abilities"] = list(model.abilities or [])
-    data.update(
-        context_length=model.context_length,
-        extra_args=model.extra_args,
-        prefered_ranking=model.prefered_ranking,
-        created_at=serializers.DateTimeField().to_representation(model.created_at),
-        updated_at=serializers.DateTimeField().to_representation(model.updated_at),
-    )
+class ProviderModelSerializer(serializers.Serializer):
+    """`m` for embedding and rerank models."""
+
+    uuid = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    provider_uuid = serializers.UUIDField(source="provider_id")
+    context_length = serializers.IntegerField(allow_null=True)
+    extra_args = serializers.DictField()
+    prefered_ranking = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class LLMModelSerializer(ProviderModelSerializer):
+    """`m` for LLM models: also `abilities`."""
+
+    abilities = serializers.ListField(child=serializers.CharField(), help_text=f"any of {', '.join(ABILITIES)}")
+
+
+def model_serializer_class(kind_key: str):
+    return LLMModelSerializer if kind_key == "llm" else ProviderModelSerializer
+
+
+def model_data(kind_key: str, model, *, provider: dict | None = None) -> dict:
+    data = model_serializer_class(kind_key)(model).data
     if provider is not None:
         data["provider"] = provider
     return data
+
+
+# Response shapes, for the OpenAPI schema (requesters are built by the registry, the rest by the functions above).
+
+
+class RequesterSpecSerializer(serializers.Serializer):
+    config = serializers.ListField(child=serializers.DictField(), help_text="name, type, required, default, label")
+    support_type = serializers.ListField(child=serializers.ChoiceField(choices=SUPPORT_TYPES))
+    provider_category = serializers.ChoiceField(choices=PROVIDER_CATEGORIES)
+
+
+class RequesterSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.DictField(child=serializers.CharField(), help_text="en_US, zh_Hans")
+    description = serializers.DictField(child=serializers.CharField())
+    icon = serializers.CharField(help_text="file name of the icon")
+    icon_url = serializers.CharField(help_text="where to fetch the icon (no credentials needed)")
+    provider_category = serializers.ChoiceField(choices=PROVIDER_CATEGORIES)
+    spec = RequesterSpecSerializer()
+
+
+class RequesterListSerializer(serializers.Serializer):
+    requesters = RequesterSerializer(many=True)
+
+
+class RequesterDetailSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+
+
+class ProviderListSerializer(serializers.Serializer):
+    providers = ProviderSerializer(many=True)
+
+
+class ProviderDetailSerializer(serializers.Serializer):
+    provider = ProviderSerializer()
+
+
+class CreatedSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+
+
+class ScannedModelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField(help_text="guessed from the id: llm, text-embedding or rerank")
+    already_added = serializers.BooleanField()
+
+
+class ScanResultSerializer(serializers.Serializer):
+    models = ScannedModelSerializer(many=True)
+
+
+class LatencySerializer(serializers.Serializer):
+    latency_ms = serializers.IntegerField()
+
+
+def model_response_serializers(kind_key: str) -> tuple:
+    """(list, detail) response shapes of one model kind."""
+    item = model_serializer_class(kind_key)
+    title = {"llm": "LLM", "embedding": "Embedding", "rerank": "Rerank"}[kind_key]
+    with_provider = type(f"{title}ModelWithProvider", (item,), {"provider": ProviderSerializer()})
+    listing = type(f"{title}ModelList", (serializers.Serializer,), {"models": item(many=True)})
+    detail = type(f"{title}ModelDetail", (serializers.Serializer,), {"model": with_provider()})
+    return listing, detail
 
 
 # --- input ---------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from django.http import Http404, HttpResponse
 from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,15 +18,25 @@ from .. import selectors, services
 from ..models import MODEL_KINDS
 from ..requesters.registry import SUPPORT_TYPES, get_requester, list_requesters
 from .serializers import (
+    CreatedSerializer,
+    LatencySerializer,
     ModelInputSerializer,
+    ProviderDetailSerializer,
     ProviderInputSerializer,
+    ProviderListSerializer,
+    RequesterDetailSerializer,
+    RequesterListSerializer,
+    ScanResultSerializer,
     UnsavedModelTestSerializer,
     model_data,
+    model_response_serializers,
     provider_data,
 )
 
 ICON_MAX_AGE = 24 * 3600
 UUID_OR_ANYTHING = r"[^/]+"  # a malformed uuid reaches the view and gets "… not found", not a bare 404
+DELETED = OpenApiResponse(description="Deleted (`data` is null)")
+UPSTREAM_FAILED = "400 also when the upstream refused or failed: `msg` is its reason"
 
 
 class UpstreamFailed(exceptions.APIException):
@@ -59,7 +69,7 @@ def _reveal(request) -> bool:
 # --- requesters ----------------------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["Provider"])
+@extend_schema(tags=["Requesters"])
 class RequesterViewSet(viewsets.ViewSet):
     """The catalogue of requesters. API keys are accepted here too (beyond LangBot)."""
 
@@ -69,7 +79,7 @@ class RequesterViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="provider_requesters_list",
         parameters=[OpenApiParameter("type", str, enum=list(SUPPORT_TYPES), required=False)],
-        responses=OpenApiTypes.OBJECT,
+        responses=RequesterListSerializer,
     )
     def list(self, request):
         support_type = request.query_params.get("type") or None
@@ -77,7 +87,7 @@ class RequesterViewSet(viewsets.ViewSet):
             raise exceptions.ValidationError({"type": [f"must be one of {', '.join(SUPPORT_TYPES)}"]})
         return Response({"requesters": [r.as_dict() for r in list_requesters(support_type)]})
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=RequesterDetailSerializer)
     def retrieve(self, request, name=None):
         requester = get_requester(name)
         if requester is None:
@@ -85,11 +95,14 @@ class RequesterViewSet(viewsets.ViewSet):
         return Response({"requester": requester.as_dict()})
 
 
-@extend_schema(tags=["Provider"])
+@extend_schema(tags=["Requesters"])
 class RequesterIconView(PublicAPIView):
     """The requester's icon, public and cacheable (the icons ship with the code and change with it)."""
 
-    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="provider_requesters_icon_retrieve",
+        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, 304: OpenApiResponse(description="Not modified")},
+    )
     def get(self, request, name):
         requester = get_requester(name)
         if requester is None:
@@ -111,7 +124,23 @@ class RequesterIconView(PublicAPIView):
 # --- providers -----------------------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["Provider"])
+@extend_schema(tags=["Providers"])
+@extend_schema_view(
+    list=extend_schema(responses=ProviderListSerializer),
+    create=extend_schema(request=ProviderInputSerializer, responses={200: CreatedSerializer}),
+    retrieve=extend_schema(responses=ProviderDetailSerializer),
+    update=extend_schema(request=ProviderInputSerializer, responses=ProviderDetailSerializer,
+                         description="Fields left out keep their value; masked keys (`sk-***`) keep the stored key."),
+    partial_update=extend_schema(request=ProviderInputSerializer, responses=ProviderDetailSerializer),
+    destroy=extend_schema(
+        parameters=[OpenApiParameter("cascade", bool, description="also delete the provider's models")],
+        responses={200: DELETED}, description="Refused with 400 while models use the provider, unless cascade=true.",
+    ),
+    scan_models=extend_schema(
+        parameters=[OpenApiParameter("type", str, enum=["llm", "text-embedding", "embedding", "rerank"])],
+        responses=ScanResultSerializer, description=UPSTREAM_FAILED,
+    ),
+)
 class ProviderViewSet(viewsets.ViewSet):
     required_scopes = {"POST": PROVIDER_SECRET_MANAGE, "PUT": PROVIDER_SECRET_MANAGE, "PATCH": PROVIDER_SECRET_MANAGE,
                        "scan_models": PROVIDER_SECRET_MANAGE}
@@ -208,7 +237,7 @@ class _ModelViewSet(viewsets.ViewSet):
         parsed = selectors.parse_uuid(provider_uuid) if provider_uuid else None
         if provider_uuid and parsed is None:
             raise exceptions.ValidationError({"provider_uuid": ["must be a UUID"]})
-        return Response({"models": [model_data(m) for m in selectors.list_models(self.kind, parsed)]})
+        return Response({"models": [model_data(self.kind_key, m) for m in selectors.list_models(self.kind, parsed)]})
 
     def create(self, request):
         fields = self._fields(self._input(request.data))
@@ -216,17 +245,20 @@ class _ModelViewSet(viewsets.ViewSet):
             model = services.create_model(self.kind, **fields)
         return Response({"uuid": str(model.pk)})
 
+    def _detail(self, request, model_uuid) -> dict:
+        model = self._get(model_uuid)
+        provider = selectors.get_provider(model.provider_id)  # with its model counts, like everywhere else
+        return {"model": model_data(self.kind_key, model, provider=provider_data(provider, _reveal(request)))}
+
     def retrieve(self, request, uuid=None):
-        model = self._get(uuid)
-        return Response({"model": model_data(model, provider=provider_data(model.provider, _reveal(request)))})
+        return Response(self._detail(request, uuid))
 
     def update(self, request, uuid=None):
         model = self._get(uuid)
         fields = self._fields(self._input(request.data, partial=True))
         with service_errors():
             services.update_model(self.kind, model, **fields)
-        model = self._get(uuid)
-        return Response({"model": model_data(model, provider=provider_data(model.provider, _reveal(request)))})
+        return Response(self._detail(request, uuid))
 
     def partial_update(self, request, uuid=None):
         return self.update(request, uuid)
@@ -267,16 +299,35 @@ class _ModelViewSet(viewsets.ViewSet):
         return Response({"latency_ms": latency_ms})
 
 
-@extend_schema(tags=["Provider"])
+def _documented(kind_key: str, tag: str):
+    """The OpenAPI description of one model kind's viewset."""
+    listing, detail = model_response_serializers(kind_key)
+    return extend_schema_view(
+        list=extend_schema(tags=[tag], responses=listing,
+                           parameters=[OpenApiParameter("provider_uuid", OpenApiTypes.UUID, required=False)]),
+        create=extend_schema(tags=[tag], request=ModelInputSerializer, responses={200: CreatedSerializer}),
+        retrieve=extend_schema(tags=[tag], responses=detail),
+        update=extend_schema(tags=[tag], request=ModelInputSerializer, responses=detail,
+                             description="Fields left out keep their value."),
+        partial_update=extend_schema(tags=[tag], request=ModelInputSerializer, responses=detail),
+        destroy=extend_schema(tags=[tag], responses={200: DELETED}),
+        test=extend_schema(tags=[tag], request=None, responses=LatencySerializer,
+                           description=f"Sends one minimal real request upstream. {UPSTREAM_FAILED}"),
+        test_unsaved=extend_schema(tags=[tag], request=UnsavedModelTestSerializer, responses=LatencySerializer,
+                                   description=f"Tests a model and provider that are not saved. {UPSTREAM_FAILED}"),
+    )
+
+
+@_documented("llm", "Models - LLM")
 class LLMModelViewSet(_ModelViewSet):
     kind_key = "llm"
 
 
-@extend_schema(tags=["Provider"])
+@_documented("embedding", "Models - Embedding")
 class EmbeddingModelViewSet(_ModelViewSet):
     kind_key = "embedding"
 
 
-@extend_schema(tags=["Provider"])
+@_documented("rerank", "Models - Rerank")
 class RerankModelViewSet(_ModelViewSet):
     kind_key = "rerank"

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from langbot_site import egress
+
 from .. import conf
 from ..crypto import redact
 
@@ -84,6 +86,10 @@ def request_json(method: str, target: Target, path: str, *, headers: dict | None
     url = target.url(path)
     timeout = target.timeout
     deadline = time.monotonic() + timeout
+    try:
+        egress.check_url(url)  # EGRESS_ALLOWED_NETWORKS: where an operator lets model tests reach
+    except egress.EgressRefused as exc:
+        raise UpstreamError(str(exc)) from None
     try:
         # Redirects are not followed: httpx would forward `x-api-key` to whatever host the upstream names.
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:

@@ -207,6 +207,15 @@ def test_a_redirect_is_reported_not_followed(api_client, admin_headers, upstream
     assert len(upstream.received) == 1
 
 
+def test_egress_allowlist_keeps_tests_away_from_other_networks(api_client, admin_headers, upstream, saved, settings):
+    settings.EGRESS_ALLOWED_NETWORKS = "10.0.0.0/8"
+    model = saved("llm")
+    msg = _failure(_post(api_client, f"{BASE}/llm/{model.pk}/test", {}, admin_headers))
+    assert "not allowed by EGRESS_ALLOWED_NETWORKS" in msg and upstream.received == []
+    settings.EGRESS_ALLOWED_NETWORKS = "127.0.0.0/8"
+    _ok_latency(_post(api_client, f"{BASE}/llm/{model.pk}/test", {}, admin_headers))
+
+
 def test_json_of_the_wrong_shape(api_client, admin_headers, upstream, saved):
     upstream.answer("/rerank", 200, json={"unexpected": True})
     model = saved("rerank", requester="voyage", model_name="rerank-2")
