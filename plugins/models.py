@@ -70,10 +70,10 @@ class PluginTask(models.Model):
     log = models.TextField(blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
-    exception = models.TextField(null=True, blank=True)
-    exception_traceback = models.TextField(null=True, blank=True)
+    exception = models.TextField(blank=True, default="")  # "" = none; the API shows null
+    exception_traceback = models.TextField(blank=True, default="")
     # "author/name" once known; at most one queued/running task may hold a given plugin (see the constraint).
-    plugin_key = models.CharField(max_length=260, null=True, blank=True)
+    plugin_key = models.CharField(max_length=260, blank=True, default="")
     staging_path = models.CharField(max_length=1024, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -87,7 +87,7 @@ class PluginTask(models.Model):
             # The per-plugin lock: two operations on one plugin can never be in progress together.
             models.UniqueConstraint(
                 fields=["plugin_key"],
-                condition=Q(status__in=["queued", "running"]) & Q(plugin_key__isnull=False),
+                condition=Q(status__in=["queued", "running"]) & ~Q(plugin_key=""),
                 name="plugintask_one_active_operation_per_plugin",
             )
         ]

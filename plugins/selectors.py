@@ -78,8 +78,8 @@ def task_json(task: PluginTask) -> dict:
             "done": task.done,
             # LangBot's asyncio states: PENDING until done, then FINISHED (a failure is FINISHED with an exception).
             "state": "FINISHED" if task.done else "PENDING",
-            "exception": task.exception,
-            "exception_traceback": task.exception_traceback,
+            "exception": task.exception or None,
+            "exception_traceback": task.exception_traceback or None,
             "result": task.result,
         },
         "status": task.status,

@@ -2,7 +2,8 @@
 
 A request calls `start_*`, which creates a PluginTask row (queued) and publishes its id once the row is committed.
 The worker calls `run_task(id)`: the one wrapper that moves the row to running, runs the operation, and stores the
-result or whatever exception ended it. Stages: downloading -> verifying -> installing dependencies -> activating -> done.
+result or whatever exception ended it.
+Stages: downloading -> verifying -> installing dependencies -> activating -> done.
 
 Files: each task works in `staging/task-<id>/`, on the same filesystem as `plugins/`, and the finished plugin folder
 is moved into `plugins/<author>__<name>` with one rename, so an install is either absent or complete.
@@ -67,7 +68,7 @@ def start_install_local(upload, filename: str) -> PluginTask:
     package_path = _store_upload(upload)
     params = {"source": Source.LOCAL, "package_path": str(package_path), "package_is_temp": True, "filename": filename}
     return _create_task(
-        Operation.INSTALL_LOCAL, f"Installing plugin from local {filename}", params, None,
+        Operation.INSTALL_LOCAL, f"Installing plugin from local {filename}", params, "",
         {"plugin_name": filename}, cleanup=package_path,
     )
 
@@ -80,7 +81,7 @@ def start_install_github(owner: str, repo: str, release_tag: str, asset_url: str
     info = {"owner": owner, "repo": repo, "release_tag": release_tag, "asset_url": asset_url}
     params = {"source": Source.GITHUB, "url": asset_url, "expected": None, "install_info": info}
     return _create_task(
-        Operation.INSTALL_GITHUB, f"Installing plugin from GitHub {owner}/{repo} {release_tag}", params, None,
+        Operation.INSTALL_GITHUB, f"Installing plugin from GitHub {owner}/{repo} {release_tag}", params, "",
         {"plugin_name": f"{owner}/{repo}"},
     )
 
@@ -178,7 +179,7 @@ def _create_task(operation, label, params, plugin_key, metadata, cleanup: Path |
             cleanup.unlink(missing_ok=True)
         raise
     task.refresh_from_db()
-    if task.status == TaskStatus.FAILED and (task.exception or "").startswith("task broker unavailable"):
+    if task.status == TaskStatus.FAILED and task.exception.startswith("task broker unavailable"):
         raise BrokerUnavailable(task.exception)
     return task
 
@@ -221,7 +222,7 @@ def enqueue(task_id: int) -> None:
             )
     except Exception as exc:
         logger.error("Could not publish plugin task %s: %s", task_id, exc)
-        _fail(task_id, f"task broker unavailable: {exc}", None, only_if_active=True)
+        _fail(task_id, f"task broker unavailable: {exc}", "", only_if_active=True)
         _cleanup_task_files(task_id)
 
 
@@ -290,7 +291,7 @@ def run_task(task_id: int) -> None:
         expected = isinstance(exc, (PluginOperationError, PackageError, sources.SourceError))
         # Files first, status last: whoever sees the task done sees a clean staging area.
         _cleanup_task_files(task_id)
-        _fail(task_id, message, None if expected else "".join(traceback.format_exception(exc)))
+        _fail(task_id, message, "" if expected else "".join(traceback.format_exception(exc)))
         if not isinstance(exc, Exception):
             raise
     else:
@@ -313,7 +314,7 @@ def package_refusal(exc: PackageError) -> str:
     return f"Package refused ({exc.rule}): {exc}"
 
 
-def _fail(task_id: int, message: str, tb: str | None, only_if_active: bool = True):
+def _fail(task_id: int, message: str, tb: str, only_if_active: bool = True):
     statuses = [TaskStatus.QUEUED, TaskStatus.RUNNING] if only_if_active else list(TaskStatus)
     PluginTask.objects.filter(pk=task_id, status__in=statuses).update(
         status=TaskStatus.FAILED, exception=message, exception_traceback=tb, finished_at=timezone.now(),
@@ -554,7 +555,8 @@ def install_requirements(requirements: list[str], target: Path, progress: Progre
                 if process.poll() is not None and not reader.is_alive() and lines.empty():
                     break
                 if time.monotonic() > deadline:
-                    raise PluginOperationError(f"Dependency install timed out after {conf.pip_timeout():g}s")
+                    message = f"Dependency install timed out after {conf.pip_timeout():g}s"
+                    raise PluginOperationError(message) from None
                 progress.write()  # heartbeat while pip is quiet
                 continue
             progress.log_lines.append(f"pip: {line}")
@@ -618,8 +620,12 @@ def is_secret_item(item: dict) -> bool:
     return str(item.get("type", "")).lower() in SECRET_TYPES
 
 
+def secret_names(plugin: Plugin) -> set:
+    return {item.get("name") for item in plugin.config_schema or [] if isinstance(item, dict) and is_secret_item(item)}
+
+
 def masked_config(plugin: Plugin) -> dict:
-    secrets = {item.get("name") for item in plugin.config_schema or [] if isinstance(item, dict) and is_secret_item(item)}
+    secrets = secret_names(plugin)
     config = _effective_config(plugin)
     return {key: (MASK if key in secrets and value not in (None, "") else value) for key, value in config.items()}
 
@@ -638,7 +644,7 @@ def update_config(plugin: Plugin, new_config: dict) -> Plugin:
     """A secret sent back as "***" keeps its stored value; anything else is stored as given."""
     if not isinstance(new_config, dict):
         raise PluginOperationError("config must be an object")
-    secrets = {item.get("name") for item in plugin.config_schema or [] if isinstance(item, dict) and is_secret_item(item)}
+    secrets = secret_names(plugin)
     current = _effective_config(plugin)
     merged = {}
     for key, value in new_config.items():

@@ -5,8 +5,7 @@ from contextlib import contextmanager
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -151,8 +150,8 @@ class InstallMarketplaceView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         with service_errors():
-            task = services.start_install_marketplace(data["plugin_author"], data["plugin_name"], data["plugin_version"])
-        return task_started(task)
+            return task_started(services.start_install_marketplace(
+                data["plugin_author"], data["plugin_name"], data["plugin_version"]))
 
 
 @extend_schema(tags=["Plugins"])
