@@ -48,6 +48,10 @@ class PluginAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # removal is a task too (see the uninstall actions), so files and row go together
 
+    def save_model(self, request, obj, form, change):
+        # Only `enabled` is editable here; it goes through the service like the enable/disable actions.
+        services.set_enabled(obj, obj.enabled)
+
     @admin.display(description="components")
     def component_summary(self, obj):
         counts = obj.component_counts or {}

@@ -85,3 +85,13 @@ def test_install_from_the_admin_runs_to_completion(worker, admin_user):
     assert "activating..." in body["task_context"]["log"]
     assert (conf.plugins_dir() / "qa__plugin-smoke" / "manifest.yaml").is_file()
     assert "plugin-smoke" in client.get("/admin/plugins/plugin/").content.decode()
+
+
+def test_enabling_and_disabling_from_the_admin(admin_client_logged_in, plugin):
+    admin_client_logged_in.post("/admin/plugins/plugin/", {"action": "disable_plugins", "_selected_action": [plugin.pk]})
+    plugin.refresh_from_db()
+    assert plugin.enabled is False
+    response = admin_client_logged_in.post(f"/admin/plugins/plugin/{plugin.pk}/change/", {"enabled": "on"})
+    assert response.status_code == 302
+    plugin.refresh_from_db()
+    assert plugin.enabled is True and plugin.config == {"token": "very-secret-token"}

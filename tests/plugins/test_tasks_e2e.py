@@ -182,19 +182,27 @@ def test_upgrade_from_upload_then_from_same_source_keeps_config(worker, api_clie
     assert_installed(api_client, headers, "tester", "upgradable", "2.0.0", "local")
 
 
-def test_upgrade_from_marketplace_source(worker, api_client, key_headers, upstream_settings, tmp_path):
+@pytest.mark.parametrize("source", ["marketplace", "github"])
+def test_upgrade_from_the_same_remote_source(worker, api_client, key_headers, upstream_settings, tmp_path, source):
     headers = key_headers["x-api-key"]
-    v1 = build_package(tmp_path, author="qa", name="market-probe", version="1.0.0")
-    assert_succeeded(wait_for_task(api_client, install_marketplace(
-        api_client, upstream_settings, "qa", "market-probe", "1.0.0", v1, headers), headers))
-    # The marketplace now serves a rebuilt 1.0.0: upgrading re-installs it from there.
-    rebuilt = build_package(tmp_path, author="qa", name="market-probe", version="1.0.0", filename="rebuilt.lbpkg",
+    v1 = build_package(tmp_path, author="qa", name="remote-probe", version="1.0.0")
+    if source == "marketplace":
+        task_id = install_marketplace(api_client, upstream_settings, "qa", "remote-probe", "1.0.0", v1, headers)
+    else:
+        task_id = install_github(api_client, upstream_settings, "qa", "remote-probe", v1, headers, tag="v1.0.0")
+    assert_succeeded(wait_for_task(api_client, task_id, headers))
+    # The source now serves a rebuilt package at the same place: upgrading re-installs it from there.
+    rebuilt = build_package(tmp_path, author="qa", name="remote-probe", version="1.0.1", filename="rebuilt.lbpkg",
                             requirements=["lbtestdep"])
-    upstream_settings.add_marketplace("qa", "market-probe", "1.0.0", rebuilt)
-    task_id = data(api_client.post("/api/v1/plugins/qa/market-probe/upgrade", format="json", **headers))["task_id"]
+    if source == "marketplace":
+        upstream_settings.add_marketplace("qa", "remote-probe", "1.0.0", rebuilt)
+    else:
+        upstream_settings.add_asset(f"qa-remote-probe-v1.0.0-{v1.name}", rebuilt)
+    task_id = data(api_client.post("/api/v1/plugins/qa/remote-probe/upgrade", format="json", **headers))["task_id"]
     task = assert_succeeded(wait_for_task(api_client, task_id, headers))
-    assert task["task_context"]["metadata"]["install_source"] == "marketplace"
-    assert (conf.plugins_dir() / "qa__market-probe" / "deps" / "lbtestdep").is_dir()
+    assert task["task_context"]["metadata"]["install_source"] == source
+    assert_installed(api_client, headers, "qa", "remote-probe", "1.0.1", source)
+    assert (conf.plugins_dir() / "qa__remote-probe" / "deps" / "lbtestdep").is_dir()
 
 
 @pytest.mark.parametrize("delete_data", [False, True])
