@@ -88,7 +88,8 @@ def test_install_from_the_admin_runs_to_completion(worker, admin_user):
 
 
 def test_enabling_and_disabling_from_the_admin(admin_client_logged_in, plugin):
-    admin_client_logged_in.post("/admin/plugins/plugin/", {"action": "disable_plugins", "_selected_action": [plugin.pk]})
+    admin_client_logged_in.post("/admin/plugins/plugin/", {"action": "disable_plugins",
+                                                           "_selected_action": [plugin.pk]})
     plugin.refresh_from_db()
     assert plugin.enabled is False
     response = admin_client_logged_in.post(f"/admin/plugins/plugin/{plugin.pk}/change/", {"enabled": "on"})
