@@ -2,12 +2,13 @@
 
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from langbot_site.api import StrictFieldsMixin
 
 from ..models import Provider
-from ..requesters.registry import PROVIDER_CATEGORIES, SUPPORT_TYPES
+from ..requesters.registry import PROVIDER_CATEGORIES, SUPPORT_TYPES, get_registry
 from ..services import ABILITIES, MAX_API_KEYS, MAX_KEY_LENGTH
 
 MAX_EXTRA_ARGS_BYTES = 64 * 1024
@@ -144,6 +145,17 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "enum": list(get_registry())})
+class RequesterNameField(TextField):
+    """A requester name; checked against the catalogue by the service (`unknown requester: …`)."""
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True,
+                      "description": "http(s) URL; empty means the requester's default"})
+class BaseURLField(TextField):
+    pass
+
+
 class _ReadOnlyEcho(serializers.Serializer):
     """Fields a client may send back unchanged from an object it received; they are ignored."""
 
@@ -163,8 +175,8 @@ def _api_keys_field():
 
 class ProviderInputSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     name = TextField(max_length=255)
-    requester = TextField(max_length=64)
-    base_url = TextField(max_length=2048, required=False, allow_blank=True, allow_null=True)
+    requester = RequesterNameField(max_length=64)
+    base_url = BaseURLField(max_length=2048, required=False, allow_blank=True, allow_null=True)
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     llm_count = serializers.IntegerField(read_only=True)
@@ -176,8 +188,8 @@ class ProviderConnectionSerializer(StrictFieldsMixin, _ReadOnlyEcho):
     """The provider carried by an unsaved-model test: what is needed to reach the upstream."""
 
     name = TextField(max_length=255, required=False, allow_blank=True)
-    requester = TextField(max_length=64)
-    base_url = TextField(max_length=2048, required=False, allow_blank=True, allow_null=True)
+    requester = RequesterNameField(max_length=64)
+    base_url = BaseURLField(max_length=2048, required=False, allow_blank=True, allow_null=True)
     api_keys = _api_keys_field()
     timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     uuid = serializers.UUIDField(required=False, allow_null=True)  # lets masked keys resolve to the stored ones
