@@ -47,6 +47,15 @@ def list_models(kind: ModelKind, provider_uuid: uuid.UUID | None = None) -> Quer
     return models
 
 
+MODEL_COLUMNS = ("uuid", "name", "provider_id", "context_length", "extra_args", "prefered_ranking", "created_at", "updated_at")
+
+
+def model_rows(kind: ModelKind, provider_uuid: uuid.UUID | None = None) -> QuerySet:
+    """The list routes' rows as plain dicts: no model instances to build, the hot read path stays cheap."""
+    columns = (*MODEL_COLUMNS, "abilities") if kind.key == "llm" else MODEL_COLUMNS
+    return list_models(kind, provider_uuid).values(*columns)
+
+
 def get_model(kind: ModelKind, model_uuid):
     parsed = parse_uuid(model_uuid)
     return kind.model.objects.select_related("provider").filter(pk=parsed).first() if parsed else None

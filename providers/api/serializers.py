@@ -1,6 +1,7 @@
 """Input validation and the object shapes of the contract (provider `p`, model `m`)."""
 
 import json
+from datetime import UTC
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -60,6 +61,31 @@ class LLMModelSerializer(ProviderModelSerializer):
 
 def model_serializer_class(kind_key: str):
     return LLMModelSerializer if kind_key == "llm" else ProviderModelSerializer
+
+
+def _iso(value) -> str:
+    # What DRF's DateTimeField renders (ISO 8601 in UTC, "Z"), without building a Field per value.
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def model_list_data(rows) -> list[dict]:
+    """`m` for every row of `selectors.model_rows`: the same output as the serializers, at a fraction of the cost
+    (lists are the most requested route; tests/providers/test_queries.py holds the two to the same output)."""
+    return [
+        {
+            "uuid": str(row["uuid"]),
+            "name": row["name"],
+            "provider_uuid": str(row["provider_id"]),
+            "context_length": row["context_length"],
+            "extra_args": row["extra_args"],
+            "prefered_ranking": row["prefered_ranking"],
+            "created_at": _iso(row["created_at"]),
+            "updated_at": _iso(row["updated_at"]),
+            **({"abilities": row["abilities"]} if "abilities" in row else {}),
+        }
+        for row in rows
+    ]
 
 
 def model_data(kind_key: str, model, *, provider: dict | None = None) -> dict:

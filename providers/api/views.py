@@ -29,6 +29,7 @@ from .serializers import (
     ScanResultSerializer,
     UnsavedModelTestSerializer,
     model_data,
+    model_list_data,
     model_response_serializers,
     provider_data,
 )
@@ -237,7 +238,7 @@ class _ModelViewSet(viewsets.ViewSet):
         parsed = selectors.parse_uuid(provider_uuid) if provider_uuid else None
         if provider_uuid and parsed is None:
             raise exceptions.ValidationError({"provider_uuid": ["must be a UUID"]})
-        return Response({"models": [model_data(self.kind_key, m) for m in selectors.list_models(self.kind, parsed)]})
+        return Response({"models": model_list_data(selectors.model_rows(self.kind, parsed))})
 
     def create(self, request):
         fields = self._fields(self._input(request.data))

@@ -56,3 +56,18 @@ def test_provider_list_with_counts_is_constant_in_queries(logged_in, make_provid
     counts = {p["name"]: (p["llm_count"], p["embedding_count"], p["rerank_count"]) for p in data["providers"]}
     assert len(counts) == 50 and counts["p0"] == (50, 2, 1) and counts["q0"] == (0, 0, 0)
     assert large == small
+
+
+@pytest.mark.parametrize("kind_key", ["llm", "embedding", "rerank"])
+def test_list_items_are_exactly_the_detail_shape(logged_in, make_provider, kind_key):
+    """The list is built without serializers for speed; it must say exactly what the detail route says."""
+    provider = make_provider(requester="siliconflow-chat-completions")
+    model = MODEL_KINDS[kind_key].model(
+        name="shape", provider=provider, context_length=4096, extra_args={"temperature": 0.2, "tags": ["a"]},
+        prefered_ranking=3, **({"abilities": ["vision", "func_call"]} if kind_key == "llm" else {}),
+    )
+    model.save()
+    listed = logged_in.get(f"/api/v1/provider/models/{kind_key}").json()["data"]["models"]
+    detail = logged_in.get(f"/api/v1/provider/models/{kind_key}/{model.pk}").json()["data"]["model"]
+    detail.pop("provider")
+    assert listed == [detail]
