@@ -246,6 +246,7 @@ class Worker:
             "PIP_NO_CACHE_DIR": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        self.queue = queue
         self.log_path = log_path
         self.log_file = open(log_path, "wb")
         celery = Path(sys.executable).parent / "celery"
@@ -299,6 +300,7 @@ def worker_factory(django_db_setup, django_db_blocker, wheelhouse, tmp_path_fact
     yield start
     for worker in started:
         worker.stop()
+        purge_queue(worker.queue)
 
 
 @pytest.fixture(scope="session")
@@ -312,6 +314,49 @@ def worker(session_worker, transactional_db):
     if session_worker.process.poll() is not None:
         pytest.fail(f"the worker died:\n{session_worker.log()[-4000:]}")
     return session_worker
+
+
+def purge_queue(name: str) -> None:
+    """Forget a per-test-run queue: its messages, and in Redis its binding keys and unacked messages (a killed
+    worker's), so a broker shared by many test runs does not collect junk."""
+    import kombu
+
+    with kombu.Connection(settings.CELERY_BROKER_URL,
+                          transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS or {})) as connection:
+        try:
+            connection.default_channel.queue_purge(name)
+        except Exception:  # noqa: BLE001 - the queue may never have been declared
+            pass
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+    for tag, raw in client.hgetall("unacked").items():
+        try:
+            routing_key = json.loads(raw)[2]
+        except (ValueError, IndexError, TypeError):
+            continue
+        if routing_key == name:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+
+
+@pytest.fixture
+def private_queue(settings):
+    """private_queue(suffix) -> a queue name for this test's tasks (PLUGIN_TASK_QUEUE), purged afterwards."""
+    names = []
+
+    def _queue(suffix: str) -> str:
+        name = f"langbot-test-{suffix}-{os.getpid()}"
+        settings.PLUGIN_TASK_QUEUE = name
+        names.append(name)
+        return name
+
+    yield _queue
+    for name in names:
+        purge_queue(name)
 
 
 # ---------------------------------------------------------------------------------------------------------------

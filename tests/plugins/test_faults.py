@@ -39,10 +39,9 @@ def processes_mentioning(text: str) -> list[int]:
 @pytest.mark.worker
 @pytest.mark.parametrize("stage", ["downloading", "installing dependencies"])
 def test_worker_killed_mid_install_leaves_nothing_and_the_task_fails(
-        worker_factory, transactional_db, api_client, admin_headers, upstream_settings, settings, tmp_path, stage):
-    queue = f"langbot-test-kill-{os.getpid()}-{stage.split()[0]}"
-    settings.PLUGIN_TASK_QUEUE = queue  # only the worker we are about to kill listens here
-    doomed = worker_factory(queue)
+        worker_factory, transactional_db, api_client, admin_headers, upstream_settings, settings, tmp_path, stage,
+        private_queue):
+    doomed = worker_factory(private_queue(f"kill-{stage.split()[0]}"))  # only this worker listens there
     if stage == "downloading":
         # The package itself trickles in (1 KiB per 0.2 s).
         package = build_package(tmp_path, author="qa", name="slow", version="1.0.0", requirements=["lbtestdep"],
@@ -158,8 +157,8 @@ def test_a_publish_that_fails_after_commit_fails_the_task(transactional_db, sett
 
 
 def test_concurrent_installs_of_one_plugin_end_with_one_plugin(transactional_db, api_client, admin_headers,
-                                                               settings, tmp_path):
-    settings.PLUGIN_TASK_QUEUE = f"nobody-listens-{os.getpid()}"  # the rows stay queued; two threads run them
+                                                               settings, tmp_path, private_queue):
+    private_queue("nobody-listens")  # the rows stay queued; two threads run them
     package = build_package(tmp_path, name="raced", version="1.0.0", requirements=["lbtestdep"])
     ids = [data(api_client.post("/api/v1/plugins/install/local", {"file": upload(package)}, format="multipart",
                                 **admin_headers))["task_id"] for _ in range(2)]
