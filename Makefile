@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run run-production test bench soak migrate clean-venv
+.PHONY: run run-production test openapi bench soak migrate clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run-production: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	./bin/test $(ARGS)
+
+# Regenerate the committed OpenAPI schema (CI fails when docs/openapi.yaml differs from the code).
+openapi: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 # Benchmarks and the soak test (bench/README.md). They need wrk: `apt-get install wrk`.
 bench: $(VENV)/.dev-installed

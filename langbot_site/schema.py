@@ -64,6 +64,8 @@ def envelope_hook(result, generator, request, public):
                     content["application/json"]["schema"] = _envelope(content["application/json"].get("schema", {}))
                 elif status.startswith("2") and not content:
                     response["content"] = {"application/json": {"schema": _envelope({"nullable": True})}}
+                elif not status.startswith("2") and not content:  # an error a view documented by description only
+                    response["content"] = {"application/json": {"schema": error_ref}}
             is_public = {} in operation.get("security", [{}]) or not operation.get("security")
             for status, description in ERROR_STATUSES.items():
                 if is_public and status not in PUBLIC_ERROR_STATUSES:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -49,7 +49,7 @@ class AuthView(PublicAPIView):
     serializer_class = CredentialsSerializer
     throttle_classes = (LoginIPThrottle, LoginUserThrottle)
 
-    @extend_schema(responses=TOKEN_RESPONSE)
+    @extend_schema(responses={200: TOKEN_RESPONSE, 401: OpenApiResponse(description="Wrong user or password")})
     def post(self, request):
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

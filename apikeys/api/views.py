@@ -44,7 +44,9 @@ class APIKeyViewSet(viewsets.ViewSet):
     def list(self, request):
         return Response({"keys": APIKeySerializer(selectors.list_keys(), many=True).data})
 
-    @extend_schema(request=APIKeySerializer, responses=inline_serializer("IssuedKeyResponse", {"key": IssuedKeySerializer()}))
+    @extend_schema(
+        request=APIKeySerializer, responses={200: inline_serializer("IssuedKeyResponse", {"key": IssuedKeySerializer()})}
+    )
     def create(self, request):
         serializer = APIKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -84,7 +86,7 @@ class APIKeyViewSet(viewsets.ViewSet):
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
 
-    @extend_schema(responses=KEY_RESPONSE, description="Revokes the key; the row stays for audit.")
+    @extend_schema(responses={200: KEY_RESPONSE}, description="Revokes the key; the row stays for audit.")
     def destroy(self, request, pk=None):
         key = services.revoke_api_key(self._get(pk))
         return Response({"key": APIKeySerializer(key).data})
