@@ -1,6 +1,10 @@
 """Fixtures shared by the whole suite: people, keys, and the three ways a caller can authenticate."""
 
+import asyncio
+import os
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,6 +14,16 @@ from rest_framework.test import APIClient
 from accounts.services import issue_token
 from apikeys import services as key_services
 from apikeys.scopes import ALL_SCOPES
+
+# A real Celery worker process (with the plugin home and queue it shares with this process), for any test folder.
+from tests.worker import (  # noqa: F401
+    plugin_home,
+    private_queue,
+    session_worker,
+    wheelhouse,
+    worker,
+    worker_factory,
+)
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery-42"
@@ -90,3 +104,97 @@ def admin_headers(issue_key):
 
 def past(seconds: int = 60):
     return timezone.now() - timedelta(seconds=seconds)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A real Chromium (Debian's package, driven by Playwright's sync API) for every browser test in the suite: one
+# browser for the session, a fresh context (cookies, storage) per test. Tests using it are marked
+# @pytest.mark.browser and are skipped, saying why, where Chromium is not installed; CI installs it.
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+
+
+class _BrowserSession:
+    """Playwright's sync API runs its event loop in a greenlet of this thread and, after every call, marks that loop
+    as this thread's running loop. Django refuses ORM calls while a loop runs, so the mark is set only while a
+    browser test runs (with DJANGO_ALLOW_ASYNC_UNSAFE, as the test itself still talks to the database directly),
+    and cleared in between, so that other tests never see either."""
+
+    def __init__(self, playwright, browser):
+        self.playwright = playwright
+        self.browser = browser
+        self.loop = browser._impl_obj._loop
+
+    def enter(self):
+        asyncio._set_running_loop(self.loop)
+
+    def leave(self):
+        asyncio._set_running_loop(None)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser test skipped: playwright is not installed")
+    playwright = sync_api.sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+    except BaseException:
+        playwright.stop()
+        asyncio._set_running_loop(None)
+        raise
+    session = _BrowserSession(playwright, browser)
+    session.leave()
+    yield session
+    session.enter()
+    try:
+        browser.close()
+    finally:
+        playwright.stop()
+        session.leave()
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh browser page (own cookies) for one test marked @pytest.mark.browser."""
+    if request.node.get_closest_marker("browser") is None:
+        pytest.fail("a test that drives the browser must be marked @pytest.mark.browser")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    chromium.enter()
+    try:
+        context = chromium.browser.new_context(viewport={"width": 1280, "height": 900})
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(15_000)
+        yield browser_page
+        context.close()
+    finally:
+        chromium.leave()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """screenshot("name") saves test-artifacts/browser/<test>/<nn>-<name>.png (full page) and returns its path."""
+    folder = BROWSER_ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    counter = iter(range(1, 100))
+
+    def _shot(name: str) -> Path:
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
