@@ -7,6 +7,8 @@ class ProvidersConfig(AppConfig):
 
     def ready(self):
         from . import crypto  # noqa: F401  (connects the setting_changed receiver)
+        from .list_cache import connect_signals
         from .requesters.registry import get_registry
 
         get_registry()  # a broken requester manifest stops start-up here, naming the file
+        connect_signals()

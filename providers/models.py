@@ -98,3 +98,14 @@ MODEL_KINDS = {
     "embedding": ModelKind("embedding", EmbeddingModel, "text-embedding", "embedding"),
     "rerank": ModelKind("rerank", RerankModel, "rerank", "rerank"),
 }
+
+
+class ModelListVersion(models.Model):
+    """A counter per kind of model, bumped in the same transaction as any change to that kind's models
+    (providers/list_cache.py): web processes compare it to decide whether their cached model list is current."""
+
+    kind = models.CharField(max_length=16, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} models, version {self.version}"

@@ -15,6 +15,7 @@ from accounts.api.views import PublicAPIView
 from apikeys.scopes import PROVIDER_SECRET_MANAGE, has_scope
 
 from .. import selectors, services
+from ..list_cache import cached_model_list
 from ..models import MODEL_KINDS
 from ..requesters.registry import SUPPORT_TYPES, get_requester, list_requesters
 from .serializers import (
@@ -238,7 +239,8 @@ class _ModelViewSet(viewsets.ViewSet):
         parsed = selectors.parse_uuid(provider_uuid) if provider_uuid else None
         if provider_uuid and parsed is None:
             raise exceptions.ValidationError({"provider_uuid": ["must be a UUID"]})
-        return Response({"models": model_list_data(selectors.model_rows(self.kind, parsed))})
+        models = cached_model_list(self.kind, parsed, lambda: model_list_data(selectors.model_rows(self.kind, parsed)))
+        return Response({"models": models})
 
     def create(self, request):
         fields = self._fields(self._input(request.data))
