@@ -220,6 +220,7 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),  # otherwise kombu writes ./control in the cwd
         "store_processed": False,
+        "polling_interval": 0.2,  # seconds between looks at the folder: keeps a plugin install snappy
     }
 CELERY_TASK_IGNORE_RESULT = True  # task state lives in our own database rows
 CELERY_TASK_ACKS_LATE = True
