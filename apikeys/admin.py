@@ -91,7 +91,12 @@ class APIKeyAdmin(admin.ModelAdmin):
             expires_at=data.get("expires_at"),
             created_by=request.user,
         )
-        form.instance = obj = issued.key
+        # The admin goes on with `obj` (history entry, response_add): give it the saved key's state (pk, prefix,
+        # the granted scopes), not just the form's fields.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.key, field.attname))
+        obj._state.adding, obj._state.db = False, issued.key._state.db
+        form.instance = obj
         request._issued_secret = issued.secret  # lives only for this response
 
     def response_add(self, request, obj, post_url_continue=None):

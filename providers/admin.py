@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models as db_models
 from django.utils.html import format_html, format_html_join
 
 from . import crypto, selectors, services
@@ -139,6 +140,12 @@ def _inline(kind_key: str, model_class, extra_fields=()):
             "form": form,
             "extra": 0,
             "fields": ["name", *extra_fields, "context_length", "prefered_ranking", "extra_args"],
+            # The admin's default widgets (a 40x10 JSON textarea, a wide text input) push a row of the inline table
+            # beyond the page's width.
+            "formfield_overrides": {
+                db_models.JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 20})},
+                db_models.CharField: {"widget": forms.TextInput(attrs={"size": 20})},
+            },
         },
     )
 

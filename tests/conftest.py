@@ -42,6 +42,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_model_list_cache():
+    """The per-process model-list cache is stamped with (version row, row count); a flushed test database restarts
+    both, so a list cached by an earlier test could match a later test's stamp. Each test starts without it."""
+    from providers import list_cache
+
+    getattr(list_cache, "_entries", {}).clear()
+    yield
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

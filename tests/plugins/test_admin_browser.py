@@ -28,8 +28,11 @@ def test_task_page_updates_live_while_the_install_runs(worker, live_server, admi
     screenshot("running")
     # Without any reload, the page reaches the end of the install.
     page.wait_for_function("document.getElementById('task-status').textContent === 'succeeded'", timeout=60_000)
+    page.wait_for_selector("#task-live[data-done='1']", state="attached")
     screenshot("succeeded")
     assert page.eval_on_selector("#task-progress", "el => el.value") == 100
     assert "activating..." in page.text_content("#task-log")
-    assert page.get_attribute("#task-live", "data-done") == "1"
+    # The read-only fields above the live section were redrawn too: they agree with it.
+    assert page.inner_text(".field-status .readonly") == "Succeeded"
+    assert page.inner_text(".field-finished_at .readonly") != "-"
     assert os.path.isdir(os.path.join(os.environ["PLUGIN_HOME"], "plugins", "qa__watched"))
