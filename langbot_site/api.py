@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -128,7 +128,11 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
+            unknown = set(data) - set(self.fields)
+            if isinstance(data, QueryDict):
+                # An HTML form post (the browsable API's forms) carries Django's CSRF token: transport, not payload.
+                unknown.discard("csrfmiddlewaretoken")
+            unknown = sorted(unknown)
             if unknown:
                 raise serializers.ValidationError({"non_field_errors": [f"Unknown field(s): {', '.join(unknown)}"]})
         return super().to_internal_value(data)
