@@ -248,7 +248,8 @@ def plugin_install_latencies(client: Client, runs: int) -> list[float]:
         latencies.append((time.perf_counter() - started) * 1000)
         if task["runtime"]["exception"]:
             raise SystemExit(f"plugin install failed: {task['runtime']['exception']}")
-        author, name = task["runtime"]["result"]["author"], task["runtime"]["result"]["name"]
+        plugin = task["runtime"]["result"]["plugin"]
+        author, name = plugin["author"], plugin["name"]
         wait_task(client, client.call("DELETE", f"/api/v1/plugins/{author}/{name}")["task_id"])
     return latencies
 

@@ -25,20 +25,17 @@ def bump(kind_key: str) -> None:
 
 
 def _stamp(kind: ModelKind, provider_uuid: uuid.UUID | None) -> tuple:
-    # Hand-written on purpose: compiling these through the ORM would cost more than the queries themselves.
+    # Hand-written on purpose: compiling this through the ORM would cost more than running it. One round trip.
     quote = connection.ops.quote_name
-    table = quote(kind.model._meta.db_table)
-    count_sql, params = f"SELECT COUNT(*) FROM {table}", []
+    count_sql, params = f"SELECT COUNT(*) FROM {quote(kind.model._meta.db_table)}", [kind.key]
     if provider_uuid is not None:
         column = kind.model._meta.get_field("provider")
         count_sql += f" WHERE {quote(column.column)} = %s"
-        params = [column.target_field.get_db_prep_value(provider_uuid, connection)]
+        params.append(column.target_field.get_db_prep_value(provider_uuid, connection))
+    version_sql = f"SELECT version FROM {quote(ModelListVersion._meta.db_table)} WHERE kind = %s"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {quote(ModelListVersion._meta.db_table)} WHERE kind = %s", [kind.key])
-        version = cursor.fetchone()
-        cursor.execute(count_sql, params)
-        count = cursor.fetchone()[0]
-    return (version[0] if version else None, count)
+        cursor.execute(f"SELECT ({version_sql}), ({count_sql})", params)
+        return tuple(cursor.fetchone())
 
 
 def cached_model_list(kind: ModelKind, provider_uuid: uuid.UUID | None, build) -> list:
