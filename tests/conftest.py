@@ -199,7 +199,7 @@ def screenshot(page, request):
     """screenshot("name") saves test-artifacts/browser/<test>/<nn>-<name>.png (full page) and returns its path."""
     folder = BROWSER_ARTIFACTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # exist_ok: another suite run on this machine may race us here
     counter = iter(range(1, 100))
 
     def _shot(name: str) -> Path:
