@@ -140,8 +140,8 @@ def main() -> None:
 
             # Plugin tasks run on: wait for them, then read the final state through the API.
             finished = Counter()
+            deadline = time.monotonic() + 180  # for all of them together: a stuck task must not stall the report
             for task_id in ledger.plugin_tasks:
-                deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     task = keyed.call("GET", f"/api/v1/system/tasks/{task_id}")
                     if task["runtime"]["done"]:
