@@ -4,9 +4,11 @@ The model list routes are the most requested ones. Reading and converting every 
 single-row queries, so each process keeps the last list it built per (kind, provider filter) together with a stamp:
 the kind's ModelListVersion (bumped by the signals below, in the same transaction as the write) and the row count
 (which also catches writes that bypass signals, such as bulk_create). A request whose stamp matches serves the
-cached list; any write anywhere, in any process, changes the stamp.
+cached list; any write anywhere, in any process, changes the stamp. A database restored from a backup can bring
+an old stamp back, so an entry is also rebuilt once it is MAX_AGE seconds old.
 """
 
+import time
 import uuid
 
 from django.db import connection
@@ -16,7 +18,8 @@ from django.db.models.signals import post_delete, post_save
 from .models import MODEL_KINDS, ModelKind, ModelListVersion
 
 _MAX_ENTRIES = 512
-_entries: dict[tuple, tuple[tuple, list]] = {}
+MAX_AGE = 30.0
+_entries: dict[tuple, tuple[tuple, float, list]] = {}  # key -> (stamp, built at, list)
 
 
 def bump(kind_key: str) -> None:
@@ -45,13 +48,14 @@ def cached_model_list(kind: ModelKind, provider_uuid: uuid.UUID | None, build) -
         return build()
     key = (kind.key, provider_uuid)
     stamp = _stamp(kind, provider_uuid)
+    now = time.monotonic()
     cached = _entries.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+    if cached is not None and cached[0] == stamp and now - cached[1] < MAX_AGE:
+        return cached[2]
     data = build()
     if len(_entries) >= _MAX_ENTRIES:
         _entries.clear()
-    _entries[key] = (stamp, data)
+    _entries[key] = (stamp, now, data)
     return data
 
 

@@ -24,6 +24,9 @@ class ProviderSerializer(serializers.ModelSerializer):
     (`reveal_secrets`). Expects a provider from `selectors.providers_with_counts()`."""
 
     api_keys = serializers.SerializerMethodField()
+    # Declared, not derived from the model: the derived bounds depend on the database backend, and the committed
+    # OpenAPI file must be the same whichever database generated it.
+    timeout = serializers.IntegerField(min_value=1, max_value=3600, allow_null=True, read_only=True)
     llm_count = serializers.IntegerField(read_only=True)
     embedding_count = serializers.IntegerField(read_only=True)
     rerank_count = serializers.IntegerField(read_only=True)
