@@ -24,12 +24,22 @@ def test_concurrent_publish_and_consume_loses_nothing(tmp_path):
                 queue.put({"id": f"{p}-{i}", "padding": "x" * 4096})
             queue.close()
 
-    threads = [threading.Thread(target=publish, args=(p,)) for p in range(publishers)]
-    for thread in threads:
-        thread.start()
+    errors: list[BaseException] = []
+
+    def publish_reporting(p):
+        try:
+            publish(p)
+        except BaseException as exc:  # a publisher that dies must fail the test, not just stop sending
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish_reporting, args=(p,)) for p in range(publishers)]
     with Connection("filesystem://", transport="langbot_site.broker:Transport", transport_options=options) as conn:
+        # The consumer declares the queue first, as a Celery worker does when it starts.
         queue = conn.SimpleQueue("stress")
+        for thread in threads:
+            thread.start()
         while len(received) < len(expected):
+            assert not errors, errors
             message = queue.get(timeout=20)
             assert message.payload["padding"] == "x" * 4096
             received.append(message.payload["id"])
