@@ -8,6 +8,7 @@ from .base import DATA_DIR, DATABASES
 # One test database per test process, so that several suites can run at once on one machine.
 # SQLite: a real file, not ":memory:", so live-server tests and worker processes see the same database.
 _db = DATABASES["default"]
+_db["CONN_MAX_AGE"] = 0  # live-server request threads must not keep sessions open past the test database's teardown
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
