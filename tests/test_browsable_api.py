@@ -155,7 +155,7 @@ def test_every_get_route_renders_as_html_with_the_envelope(browser, objects):
             continue
         assert response["Content-Type"].startswith("text/html"), (url, response["Content-Type"])
         page = page_text(response)
-        assert "Django REST framework" in page, url
+        assert "LangBot Service API" in page, url
         shown = envelope_shown(response)
         assert shown["code"] == 0 and shown["msg"] == "ok" and "data" in shown, (url, shown)
 
