@@ -52,6 +52,25 @@ def _fresh_model_list_cache():
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_sessions_left_on_the_test_database(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses to drop a database someone is still connected to, leaving test_* databases behind. Before
+    pytest-django drops it, name any session still open (so the leak can be found) and end it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for pid, application, state, query in cursor.fetchall():
+            print(f"\nclosing a database session left open by the tests: pid={pid} app={application!r} {state}: {query}")
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

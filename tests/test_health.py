@@ -10,10 +10,10 @@ from langbot_site.celery import app as celery_app
 @pytest.fixture
 def broker_down():
     """Point the broker at a port where nothing listens (what a stopped Redis looks like)."""
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    original = celery_app.conf.broker_url, celery_app.conf.broker_transport
+    celery_app.conf.broker_url, celery_app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     yield
-    celery_app.conf.broker_url = original
+    celery_app.conf.broker_url, celery_app.conf.broker_transport = original
 
 
 def test_healthy(client, db):
