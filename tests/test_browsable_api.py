@@ -5,8 +5,7 @@ envelope, routes that take a body offer a form, and the forms work as a browser 
 import html
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.test import Client
@@ -17,6 +16,7 @@ from apikeys.models import APIKey
 from plugins.models import Plugin, PluginTask
 from providers import services as provider_services
 from providers.models import MODEL_KINDS
+from tests.fake_http import local_server, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -52,19 +52,15 @@ class ModelListUpstream:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = local_server(Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
 
 @pytest.fixture
 def upstream():
     fake = ModelListUpstream()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with serving(fake.server):
+        yield fake
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ LLM model, test the connection against a local OpenAI-like upstream, create an A
 plugin from a file while a real Celery worker runs the task. Every page is saved under test-artifacts/browser/."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from plugins.models import Plugin
 from providers.models import LLMModel, Provider
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.worker import empty_plugin_home
+from tests.fake_http import local_server, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,8 +64,7 @@ class OpenAILikeUpstream:
                                  "message": {"role": "assistant", "content": "Hello from the fake upstream"}}],
                 })
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = local_server(Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     def authorizations(self, method: str, path: str) -> list[str]:
@@ -75,11 +74,8 @@ class OpenAILikeUpstream:
 @pytest.fixture
 def openai_upstream():
     upstream = OpenAILikeUpstream()
-    thread = threading.Thread(target=upstream.server.serve_forever, daemon=True)
-    thread.start()
-    yield upstream
-    upstream.server.shutdown()
-    upstream.server.server_close()
+    with serving(upstream.server):
+        yield upstream
 
 
 def messages(page) -> str:

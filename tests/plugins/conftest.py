@@ -4,10 +4,9 @@ real Celery worker process that shares this test run's database, data folder and
 import io
 import json
 import os
-import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import yaml
 from django.conf import settings
 
 from tests.conftest import headers_for
+from tests.fake_http import local_server, serving
 # The worker machinery lives in tests/worker.py (its fixtures are registered by tests/conftest.py), so that tests
 # outside this folder can use a real worker too; these names stay importable from here.
 from tests.worker import (  # noqa: F401
@@ -130,10 +130,8 @@ class FakeUpstream:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = local_server(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def add_asset(self, asset_id: str, package: Path, slow=False) -> str:
         self.assets[asset_id] = Path(package).read_bytes()
@@ -151,10 +149,8 @@ class FakeUpstream:
 @pytest.fixture(scope="session")
 def upstream():
     fake = FakeUpstream()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with serving(fake.server):
+        yield fake
 
 
 @pytest.fixture

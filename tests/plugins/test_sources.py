@@ -106,15 +106,13 @@ def test_github_asset_url_must_be_on_a_github_host(settings):
 
 
 def test_a_trickling_download_hits_the_overall_deadline(tmp_path, settings):
+    from tests.fake_http import serving
+
     from .conftest import FakeUpstream, build_package
 
     fake = FakeUpstream()
-    fake.thread.start()
-    try:
+    with serving(fake.server):
         fake.add_marketplace("a", "b", "1", build_package(tmp_path, padding=20_000), slow=True)  # 1 KiB / 0.2 s
         settings.PLUGIN_DOWNLOAD_DEADLINE = 1
         with pytest.raises(sources.SourceError, match="longer than 1s"):
             sources.download(f"{fake.url}/api/v1/marketplace/plugins/download/a/b/1", tmp_path / "f", timeout=5)
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()

@@ -2,13 +2,13 @@
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from providers import services
+from tests.fake_http import local_server, serving
 from providers.models import MODEL_KINDS
 
 OK_ANSWERS = {
@@ -86,10 +86,7 @@ class FakeUpstream:
 
             do_GET = do_POST = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.server = local_server(Handler)
 
     @property
     def base_url(self) -> str:
@@ -110,10 +107,8 @@ class FakeUpstream:
 @pytest.fixture
 def upstream():
     fake = FakeUpstream()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with serving(fake.server):
+        yield fake
 
 
 @pytest.fixture
